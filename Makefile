@@ -1,0 +1,24 @@
+# The two commands of the README: `make demo` (the main job) and `make test`.
+# Both set up a fresh Debian machine themselves (scripts/setup.sh).
+
+SHARED ?= $(abspath ../shared)
+export REALIGN_FIXTURES ?= $(SHARED)/fixtures
+export REALIGN_DATA ?= $(SHARED)/data
+export REALIGN_MODEL ?= $(abspath models/SmolLM2-135M-Instruct.Q4_1.gguf)
+
+.PHONY: setup build test demo clean
+
+setup:
+	scripts/setup.sh
+
+build: setup
+
+test: setup
+	swift build -c release
+	swift test -c release --disable-xctest
+
+demo: setup
+	scripts/demo.sh
+
+clean:
+	rm -rf .build out

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Prepares a fresh Debian machine: system packages, the SmolLM2 model file, the build.
+# Idempotent: every step is skipped when its result is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(librdkafka-dev libopenblas-dev libssl-dev pkg-config kcat)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}" >&2
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+scripts/fetch-model.sh
+
+echo "setup: building (release)" >&2
+swift build -c release
