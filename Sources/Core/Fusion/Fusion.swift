@@ -1,0 +1,134 @@
+import Foundation
+
+/// TrRa teacher fusion: at λ the teacher distribution of a row is
+/// `log_softmax(z)` with `z = λ·h_aligned + (1−λ)·h_ref` over the vocabulary (raw
+/// logits in, as in the paper). One pair of forward passes serves every λ: each row of
+/// the two logit matrices is read once and fused for all λ in turn. The log-sum-exp is
+/// max-subtracted and summed in Double, so |λ| up to 10 (z up to ~20× the logits) stays
+/// finite and normalised.
+public enum Fusion {
+    /// The targets for every λ in `lambdas`, in that order. `ref` and `aligned` are the
+    /// two models' logits on the same rows (`[T, vocab]` each); `targets` holds the
+    /// token id whose log-probability is wanted at each row (`T` ids).
+    public static func fuse(ref: Matrix, aligned: Matrix, lambdas: [Double], topK: Int, targets: [Int32]) -> [FusedTargets] {
+        checkShapes(ref: ref, aligned: aligned)
+        let rows = ref.rows
+        let vocab = ref.cols
+        precondition(topK >= 1 && topK <= vocab, "top-k \(topK) outside 1...\(vocab)")
+        precondition(targets.count == rows, "\(targets.count) target ids for \(rows) rows")
+        for target in targets {
+            precondition(target >= 0 && Int(target) < vocab, "target id \(target) outside the vocabulary of \(vocab)")
+        }
+        let lambdaCount = lambdas.count
+        var ids = [Int32](repeating: 0, count: lambdaCount * rows * topK)
+        var logProbs = [Float](repeating: 0, count: lambdaCount * rows * topK)
+        var targetLogProbs = [Float](repeating: 0, count: lambdaCount * rows)
+
+        ref.values.withUnsafeBufferPointer { refBuffer in
+            aligned.values.withUnsafeBufferPointer { alignedBuffer in
+                ids.withUnsafeMutableBufferPointer { idBuffer in
+                    logProbs.withUnsafeMutableBufferPointer { logProbBuffer in
+                        targetLogProbs.withUnsafeMutableBufferPointer { targetBuffer in
+                            let refBase = refBuffer.baseAddress!
+                            let alignedBase = alignedBuffer.baseAddress!
+                            let idBase = idBuffer.baseAddress!
+                            let logProbBase = logProbBuffer.baseAddress!
+                            let targetBase = targetBuffer.baseAddress!
+                            ParallelLoop.run(count: rows) { row in
+                                let z = UnsafeMutablePointer<Float>.allocate(capacity: vocab)
+                                defer { z.deallocate() }
+                                var selection = TopKSelection(k: topK)
+                                for (l, lambda) in lambdas.enumerated() {
+                                    let shift = fuseRow(
+                                        ref: refBase + row * vocab, aligned: alignedBase + row * vocab,
+                                        lambda: lambda, count: vocab, into: z)
+                                    let out = (l * rows + row) * topK
+                                    for (rank, entry) in selection.select(z, count: vocab).enumerated() {
+                                        idBase[out + rank] = entry.index
+                                        logProbBase[out + rank] = shift.logProb(entry.value)
+                                    }
+                                    targetBase[l * rows + row] = shift.logProb(z[Int(targets[row])])
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return lambdas.enumerated().map { l, lambda in
+            FusedTargets(
+                lambda: lambda, topK: topK,
+                topKIds: Array(ids[l * rows * topK..<(l + 1) * rows * topK]),
+                topKLogProbs: Array(logProbs[l * rows * topK..<(l + 1) * rows * topK]),
+                targetLogProbs: Array(targetLogProbs[l * rows..<(l + 1) * rows]))
+        }
+    }
+
+    /// The full fused log-probabilities `log_softmax(λ·aligned + (1−λ)·ref)` per row,
+    /// `[T, vocab]`.
+    public static func fusedLogProbs(ref: Matrix, aligned: Matrix, lambda: Double) -> Matrix {
+        checkShapes(ref: ref, aligned: aligned)
+        let vocab = ref.cols
+        var result = Matrix(zeros: ref.rows, vocab)
+        ref.values.withUnsafeBufferPointer { refBuffer in
+            aligned.values.withUnsafeBufferPointer { alignedBuffer in
+                result.values.withUnsafeMutableBufferPointer { resultBuffer in
+                    let refBase = refBuffer.baseAddress!
+                    let alignedBase = alignedBuffer.baseAddress!
+                    let resultBase = resultBuffer.baseAddress!
+                    ParallelLoop.run(count: ref.rows) { row in
+                        let z = resultBase + row * vocab
+                        let shift = fuseRow(
+                            ref: refBase + row * vocab, aligned: alignedBase + row * vocab,
+                            lambda: lambda, count: vocab, into: z)
+                        for i in 0..<vocab { z[i] = shift.logProb(z[i]) }
+                    }
+                }
+            }
+        }
+        return result
+    }
+
+    private static func checkShapes(ref: Matrix, aligned: Matrix) {
+        precondition(ref.rows == aligned.rows && ref.cols == aligned.cols,
+                     "reference logits \(ref.rows)x\(ref.cols) and aligned logits \(aligned.rows)x\(aligned.cols) differ in shape")
+        precondition(ref.cols > 0, "logits with an empty vocabulary")
+    }
+
+    /// What turns a fused logit into its log-probability: `(z − max) − log Σ exp(z − max)`.
+    struct LogSoftmaxShift {
+        let maximum: Float
+        let logSum: Float
+
+        @inline(__always)
+        func logProb(_ z: Float) -> Float { (z - maximum) - logSum }
+    }
+
+    /// Writes `z = λ·aligned + (1−λ)·ref` (in float32, as the goldens round it) to `z`
+    /// and returns the shift that normalises it.
+    static func fuseRow(
+        ref: UnsafePointer<Float>, aligned: UnsafePointer<Float>, lambda: Double, count: Int,
+        into z: UnsafeMutablePointer<Float>
+    ) -> LogSoftmaxShift {
+        let alignedWeight = Float(lambda)
+        let refWeight = Float(1 - lambda)
+        let wide = count & ~7
+        var maxima = SIMD8<Float>(repeating: -.infinity)
+        var i = 0
+        while i < wide {
+            let fused = alignedWeight * ElementWise.loadSIMD(aligned + i) + refWeight * ElementWise.loadSIMD(ref + i)
+            ElementWise.storeSIMD(fused, z + i)
+            maxima = pointwiseMax(maxima, fused)
+            i += 8
+        }
+        var maximum = maxima.max()
+        while i < count {
+            z[i] = alignedWeight * aligned[i] + refWeight * ref[i]
+            maximum = max(maximum, z[i])
+            i += 1
+        }
+        var sum: Double = 0
+        for j in 0..<count { sum += Double(exp(z[j] - maximum)) }
+        return LogSoftmaxShift(maximum: maximum, logSum: Float(log(sum)))
+    }
+}

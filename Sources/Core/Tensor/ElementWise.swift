@@ -1,0 +1,114 @@
+import Foundation
+
+/// Element-wise kernels on raw float buffers. Loops run eight lanes at a time
+/// (`SIMD8<Float>`) with a scalar tail; the transcendental parts (`exp`) stay scalar.
+enum ElementWise {
+    /// `destination[i] += source[i]` for `i < count`.
+    static func add(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>, count: Int) {
+        let wide = count & ~7
+        var i = 0
+        while i < wide {
+            let sum = loadSIMD(destination + i) + loadSIMD(source + i)
+            storeSIMD(sum, destination + i)
+            i += 8
+        }
+        while i < count {
+            destination[i] += source[i]
+            i += 1
+        }
+    }
+
+    /// RMSNorm of each row: `y = weight ⊙ (x / sqrt(mean(x²) + eps))` over `width`
+    /// values, in the order Hugging Face rounds it (normalise, then scale by weight).
+    static func rmsNorm(
+        _ x: UnsafePointer<Float>, rows: Int, width: Int, weight: [Float], eps: Float,
+        into y: UnsafeMutablePointer<Float>
+    ) {
+        precondition(weight.count == width, "norm weight has \(weight.count) values for width \(width)")
+        weight.withUnsafeBufferPointer { weightBuffer in
+            let w = weightBuffer.baseAddress!
+            ParallelLoop.run(count: rows) { row in
+                let input = x + row * width
+                let output = y + row * width
+                let wide = width & ~7
+                var squares = SIMD8<Float>(repeating: 0)
+                var i = 0
+                while i < wide {
+                    let v = loadSIMD(input + i)
+                    squares.addProduct(v, v)
+                    i += 8
+                }
+                var sum = squares.sum()
+                while i < width {
+                    sum += input[i] * input[i]
+                    i += 1
+                }
+                let inverse = 1 / (sum / Float(width) + eps).squareRoot()
+                i = 0
+                while i < wide {
+                    storeSIMD(loadSIMD(w + i) * (loadSIMD(input + i) * inverse), output + i)
+                    i += 8
+                }
+                while i < width {
+                    output[i] = w[i] * (input[i] * inverse)
+                    i += 1
+                }
+            }
+        }
+    }
+
+    /// The SwiGLU gate: `gate[r, i] = silu(gate[r, i]) · up[r, i]` with
+    /// `silu(z) = z · sigmoid(z)`, over `rows × width` values.
+    static func siluGate(_ gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, rows: Int, width: Int) {
+        ParallelLoop.run(count: rows) { row in
+            let g = gate + row * width
+            let u = up + row * width
+            for i in 0..<width {
+                let z = g[i]
+                g[i] = z / (1 + exp(-z)) * u[i]
+            }
+        }
+    }
+
+    /// In-place softmax of `row[0..<count]`: max-subtracted exponentials over their sum.
+    static func softmax(_ row: UnsafeMutablePointer<Float>, count: Int) {
+        var maximum = -Float.infinity
+        for i in 0..<count where row[i] > maximum { maximum = row[i] }
+        var sum: Float = 0
+        for i in 0..<count {
+            let e = exp(row[i] - maximum)
+            row[i] = e
+            sum += e
+        }
+        scale(row, count: count, by: 1 / sum)
+    }
+
+    /// `values[i] *= factor` for `i < count`.
+    static func scale(_ values: UnsafeMutablePointer<Float>, count: Int, by factor: Float) {
+        let wide = count & ~7
+        var i = 0
+        while i < wide {
+            storeSIMD(loadSIMD(values + i) * factor, values + i)
+            i += 8
+        }
+        while i < count {
+            values[i] *= factor
+            i += 1
+        }
+    }
+
+    @inline(__always)
+    static func loadSIMD(_ pointer: UnsafePointer<Float>) -> SIMD8<Float> {
+        UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Float>.self)
+    }
+
+    @inline(__always)
+    static func loadSIMD(_ pointer: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
+        UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Float>.self)
+    }
+
+    @inline(__always)
+    static func storeSIMD(_ value: SIMD8<Float>, _ pointer: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: SIMD8<Float>.self)
+    }
+}

@@ -1,0 +1,64 @@
+import COpenBLAS
+
+/// Causal grouped-query self-attention over a `TokenBatch`, one sequence and query head
+/// at a time. Query head `i` reads key/value head `i / (heads / kvHeads)`. Queries go in
+/// blocks of `blockRows`: a block's scores against the keys up to its last row are one
+/// matrix product, masked and soft-maxed row by row (rows in parallel), then multiplied
+/// into the values by a second product, so causal masking skips most of the upper
+/// triangle and no score matrix larger than `blockRows × length` exists.
+struct CausalAttention {
+    let heads: Int
+    let kvHeads: Int
+    let headDim: Int
+    static let blockRows = 64
+
+    /// `q` is `[rows, heads·headDim]`, `k` and `v` `[rows, kvHeads·headDim]`, already
+    /// rotated; writes the concatenated head outputs to `output` (`[rows, heads·headDim]`).
+    func run(
+        batch: TokenBatch, q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+        output: UnsafeMutablePointer<Float>
+    ) {
+        let queryWidth = heads * headDim
+        let keyWidth = kvHeads * headDim
+        let group = heads / kvHeads
+        let scale = 1 / Float(headDim).squareRoot()
+        let blockRows = Self.blockRows
+        let longest = batch.longestSequence
+        var scores = [Float](repeating: 0, count: min(blockRows, longest) * longest)
+        scores.withUnsafeMutableBufferPointer { scoreBuffer in
+            let s = scoreBuffer.baseAddress!
+            for sequence in 0..<batch.sequenceCount {
+                let rows = batch.rows(ofSequence: sequence)
+                for head in 0..<heads {
+                    let kvHead = head / group
+                    let qHead = q + rows.lowerBound * queryWidth + head * headDim
+                    let kHead = k + rows.lowerBound * keyWidth + kvHead * headDim
+                    let vHead = v + rows.lowerBound * keyWidth + kvHead * headDim
+                    let outHead = output + rows.lowerBound * queryWidth + head * headDim
+                    var first = 0
+                    while first < rows.count {
+                        let blockCount = min(blockRows, rows.count - first)
+                        let keys = first + blockCount
+                        cblas_sgemm(
+                            CblasRowMajor, CblasNoTrans, CblasTrans,
+                            Int32(blockCount), Int32(keys), Int32(headDim),
+                            scale, qHead + first * queryWidth, Int32(queryWidth),
+                            kHead, Int32(keyWidth), 0, s, Int32(keys))
+                        ParallelLoop.run(count: blockCount) { i in
+                            let row = s + i * keys
+                            let visible = first + i + 1
+                            ElementWise.softmax(row, count: visible)
+                            for j in visible..<keys { row[j] = 0 }
+                        }
+                        cblas_sgemm(
+                            CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                            Int32(blockCount), Int32(headDim), Int32(keys),
+                            1, s, Int32(keys), vHead, Int32(keyWidth),
+                            0, outHead + first * queryWidth, Int32(queryWidth))
+                        first += blockCount
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,157 @@
+/// The decoder forward pass of the Llama and Qwen2 families with teacher forcing: the
+/// whole of each sequence at once, no cache. For ids `x`: `h = embed[x]`; per layer
+/// `h += o_proj(attention(rope(q), rope(k), v))` on `input_layernorm(h)`, then
+/// `h += down(silu(gate(m)) · up(m))` on `m = post_attention_layernorm(h)`; finally
+/// `norm(h)` and the output head. Several sequences are stacked so that every
+/// projection is one matrix product over all their tokens.
+public final class Transformer: Sendable {
+    public let weights: ModelWeights
+    private let rotary: RotaryEmbedding
+
+    /// `maxPositions` bounds the RoPE table (and so the sequence length); by default
+    /// the model's context length.
+    public init(weights: ModelWeights, maxPositions: Int? = nil) {
+        let config = weights.config
+        precondition(config.headCount % config.kvHeadCount == 0,
+                     "\(config.headCount) query heads do not split over \(config.kvHeadCount) key/value heads")
+        self.weights = weights
+        self.rotary = RotaryEmbedding(
+            headDim: config.headDim, theta: config.ropeTheta,
+            positions: maxPositions ?? config.contextLength)
+    }
+
+    public var config: ModelConfig { weights.config }
+
+    /// The final-norm output (the output head's input), `[length, hidden]` per sequence.
+    public func hiddenStates(sequences: [[Int32]]) -> [Matrix] {
+        let batch = TokenBatch(sequences: sequences)
+        let hidden = run(batch: batch, observer: nil)
+        let width = config.hiddenSize
+        return (0..<batch.sequenceCount).map { s in
+            let rows = batch.rows(ofSequence: s)
+            return Matrix(rows: rows.count, cols: width,
+                          values: Array(hidden[rows.lowerBound * width..<rows.upperBound * width]))
+        }
+    }
+
+    /// Logits of the requested rows of each sequence, `[rows[s].count, vocab]` for
+    /// sequence `s`: row `j` of the result is position `rows[s].lowerBound + j`, the
+    /// next-token logits after reading tokens `0...that position`. The output head runs
+    /// only over the requested rows, in one matrix product for the whole batch.
+    public func logits(sequences: [[Int32]], rows: [Range<Int>]) -> [Matrix] {
+        precondition(rows.count == sequences.count, "\(rows.count) row ranges for \(sequences.count) sequences")
+        for (s, range) in rows.enumerated() {
+            precondition(range.lowerBound >= 0 && range.upperBound <= sequences[s].count,
+                         "rows \(range) outside sequence \(s) of length \(sequences[s].count)")
+        }
+        let batch = TokenBatch(sequences: sequences)
+        let hidden = run(batch: batch, observer: nil)
+        let width = config.hiddenSize
+        let vocab = weights.outputHead.rows
+        let total = rows.reduce(0) { $0 + $1.count }
+        var selected = [Float]()
+        selected.reserveCapacity(total * width)
+        for (s, range) in rows.enumerated() {
+            let first = batch.offsets[s] + range.lowerBound
+            selected += hidden[first * width..<(first + range.count) * width]
+        }
+        var logits = [Float](repeating: 0, count: total * vocab)
+        selected.withUnsafeBufferPointer { x in
+            logits.withUnsafeMutableBufferPointer { y in
+                Linear.apply(x.baseAddress!, rows: total, weight: weights.outputHead, into: y.baseAddress!)
+            }
+        }
+        var start = 0
+        return rows.map { range in
+            defer { start += range.count }
+            return Matrix(rows: range.count, cols: vocab,
+                          values: Array(logits[start * vocab..<(start + range.count) * vocab]))
+        }
+    }
+
+    /// The residual stream of one sequence: the embedding output, then the stream after
+    /// each decoder layer (before the final norm): `layerCount + 1` matrices of
+    /// `[length, hidden]`. For checking a forward pass layer by layer.
+    func residualStreams(sequence: [Int32]) -> [Matrix] {
+        let batch = TokenBatch(sequences: [sequence])
+        var streams: [Matrix] = []
+        _ = run(batch: batch) { stream in
+            streams.append(Matrix(rows: sequence.count, cols: self.config.hiddenSize, values: Array(stream)))
+        }
+        return streams
+    }
+
+    /// Runs the stack over the batch and returns the final-norm output `[rows, hidden]`.
+    /// `observer` sees the residual stream after the embedding and after every layer.
+    private func run(batch: TokenBatch, observer: ((UnsafeBufferPointer<Float>) -> Void)?) -> [Float] {
+        let config = self.config
+        let rows = batch.rowCount
+        let width = config.hiddenSize
+        let queryWidth = config.headCount * config.headDim
+        let keyWidth = config.kvHeadCount * config.headDim
+        let inner = config.intermediateSize
+        let attention = CausalAttention(heads: config.headCount, kvHeads: config.kvHeadCount, headDim: config.headDim)
+
+        let stream = ScratchBuffer(count: rows * width)
+        let normed = ScratchBuffer(count: rows * width)
+        let q = ScratchBuffer(count: rows * queryWidth)
+        let k = ScratchBuffer(count: rows * keyWidth)
+        let v = ScratchBuffer(count: rows * keyWidth)
+        let heads = ScratchBuffer(count: rows * queryWidth)
+        let gate = ScratchBuffer(count: rows * inner)
+        let up = ScratchBuffer(count: rows * inner)
+
+        embed(batch.tokens, into: stream.pointer)
+        observer?(stream.buffer)
+        for layer in weights.layers {
+            ElementWise.rmsNorm(stream.pointer, rows: rows, width: width, weight: layer.inputNorm,
+                                eps: config.rmsNormEps, into: normed.pointer)
+            Linear.apply(normed.pointer, rows: rows, weight: layer.qProj, bias: layer.qBias, into: q.pointer)
+            Linear.apply(normed.pointer, rows: rows, weight: layer.kProj, bias: layer.kBias, into: k.pointer)
+            Linear.apply(normed.pointer, rows: rows, weight: layer.vProj, bias: layer.vBias, into: v.pointer)
+            rotary.apply(q.pointer, rows: rows, heads: config.headCount, positionOfRow: batch.positionOfRow)
+            rotary.apply(k.pointer, rows: rows, heads: config.kvHeadCount, positionOfRow: batch.positionOfRow)
+            attention.run(batch: batch, q: q.pointer, k: k.pointer, v: v.pointer, output: heads.pointer)
+            Linear.apply(heads.pointer, rows: rows, weight: layer.oProj, into: stream.pointer, accumulate: true)
+
+            ElementWise.rmsNorm(stream.pointer, rows: rows, width: width, weight: layer.postAttentionNorm,
+                                eps: config.rmsNormEps, into: normed.pointer)
+            Linear.apply(normed.pointer, rows: rows, weight: layer.gateProj, into: gate.pointer)
+            Linear.apply(normed.pointer, rows: rows, weight: layer.upProj, into: up.pointer)
+            ElementWise.siluGate(gate.pointer, up: up.pointer, rows: rows, width: inner)
+            Linear.apply(gate.pointer, rows: rows, weight: layer.downProj, into: stream.pointer, accumulate: true)
+            observer?(stream.buffer)
+        }
+        ElementWise.rmsNorm(stream.pointer, rows: rows, width: width, weight: weights.finalNorm,
+                            eps: config.rmsNormEps, into: normed.pointer)
+        return Array(normed.buffer)
+    }
+
+    /// Copies the embedding row of every token into `destination` (`[tokens, hidden]`).
+    private func embed(_ tokens: [Int32], into destination: UnsafeMutablePointer<Float>) {
+        let width = config.hiddenSize
+        let vocab = weights.embedding.rows
+        weights.embedding.values.withUnsafeBufferPointer { table in
+            for (row, token) in tokens.enumerated() {
+                precondition(token >= 0 && Int(token) < vocab, "token id \(token) outside the vocabulary of \(vocab)")
+                (destination + row * width).update(from: table.baseAddress! + Int(token) * width, count: width)
+            }
+        }
+    }
+}
+
+/// A float buffer owned for the duration of one forward pass.
+private final class ScratchBuffer {
+    let pointer: UnsafeMutablePointer<Float>
+    let count: Int
+
+    init(count: Int) {
+        self.count = count
+        pointer = .allocate(capacity: max(count, 1))
+        pointer.initialize(repeating: 0, count: max(count, 1))
+    }
+
+    var buffer: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: pointer, count: count) }
+
+    deinit { pointer.deallocate() }
+}
