@@ -1,0 +1,63 @@
+import Foundation
+
+/// A whole file mapped read-only into memory. Model files are large and read once;
+/// mapping lets the kernel page them in on demand and share them between processes.
+/// Every access is bounds-checked against the file size, so a corrupt offset in a
+/// header becomes an error instead of a crash.
+public final class MappedFile: @unchecked Sendable {
+    // Immutable after init; the mapping is read-only, so sharing it across threads is safe.
+    public let path: String
+    public let size: Int
+    private let base: UnsafeRawPointer?
+
+    public init(path: String) throws(FileError) {
+        self.path = path
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw FileError(path: path, problem: "cannot open: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { throw FileError(path: path, problem: "cannot stat: \(String(cString: strerror(errno)))") }
+        guard (status.st_mode & S_IFMT) == S_IFREG else { throw FileError(path: path, problem: "not a regular file") }
+        size = Int(status.st_size)
+        if size == 0 {
+            base = nil
+            return
+        }
+        let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
+        guard let mapped, mapped != MAP_FAILED else {
+            throw FileError(path: path, problem: "cannot map \(size) bytes: \(String(cString: strerror(errno)))")
+        }
+        base = UnsafeRawPointer(mapped)
+    }
+
+    deinit {
+        if let base { munmap(UnsafeMutableRawPointer(mutating: base), size) }
+    }
+
+    /// The bytes `range`, or an error naming the file when they lie outside it.
+    public func bytes(_ range: Range<Int>, what: @autoclosure () -> String) throws(FileError) -> UnsafeRawBufferPointer {
+        guard range.lowerBound >= 0, range.upperBound <= size else {
+            throw FileError(path: path, problem: "\(what()) [\(range.lowerBound), \(range.upperBound)) extends past the end of the file (\(size) bytes)")
+        }
+        guard let base else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count)
+    }
+
+    /// All bytes of the file.
+    public var contents: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: base, count: size)
+    }
+}
+
+/// A file that cannot be used, with the reason.
+public struct FileError: Error, CustomStringConvertible, Equatable {
+    public var path: String
+    public var problem: String
+
+    public init(path: String, problem: String) {
+        self.path = path
+        self.problem = problem
+    }
+
+    public var description: String { "\(path): \(problem)" }
+}
