@@ -138,11 +138,6 @@ public enum JobDecoder {
         return lambdas
     }
 
-    struct SequenceProblem: Error {
-        var code: JobErrorCode
-        var problem: String
-    }
-
     /// One sequence in any of the three forms (shared with the dataset readers' `messages`
     /// handling through `readMessages`).
     static func readSequence(_ value: JSONValue) throws(SequenceProblem) -> SequenceInput {

@@ -65,27 +65,13 @@ public struct TeacherJob: Sendable, Equatable {
         for (index, sequence) in sequences.enumerated() {
             let name = "sequence \(index) (id \"\(sequence.id)\")"
             guard seen.insert(sequence.id).inserted else { throw fail(.badSequence, "\(name): the id is used twice in the job") }
-            switch sequence {
-            case .messages(_, let messages):
-                guard let last = messages.last else { throw fail(.badSequence, "\(name): 'messages' is empty") }
-                for message in messages where !["system", "user", "assistant"].contains(message.role) {
-                    throw fail(.badSequence, "\(name): role \"\(message.role)\" is not system, user or assistant")
-                }
-                guard last.role == "assistant" else {
-                    throw fail(.badSequence, "\(name): the last message is the \(last.role)'s, not the assistant's")
-                }
-            case .promptResponse:
-                break
-            case .tokens(_, let inputIDs, let promptLen):
-                guard alignedSystem == nil else {
-                    throw fail(.badSequence, "\(name): 'aligned_system' applies to text forms only, not 'input_ids'")
-                }
-                if let bad = inputIDs.first(where: { $0 < 0 }) {
-                    throw fail(.tokenOutOfRange, "\(name): token id \(bad) is negative")
-                }
-                guard promptLen >= 1, promptLen <= inputIDs.count - 1 else {
-                    throw fail(.badPromptLen, "\(name): 'prompt_len' \(promptLen) is not in [1, \(inputIDs.count - 1)] for \(inputIDs.count) tokens")
-                }
+            if alignedSystem != nil, !sequence.isText {
+                throw fail(.badSequence, "\(name): 'aligned_system' applies to text forms only, not 'input_ids'")
+            }
+            do {
+                try sequence.check()
+            } catch {
+                throw fail(error.code, "\(name): \(error.problem)")
             }
         }
     }
