@@ -1,0 +1,123 @@
+#if !_endian(little)
+#error("safetensors data is little-endian and this writer copies host memory")
+#endif
+
+/// Why tensors could not be added to a safetensors file.
+public struct SafetensorsWriteError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var tensor: String
+    public var reason: String
+
+    public var description: String { "cannot write safetensors tensor '\(tensor)': \(reason)" }
+}
+
+/// Writes the safetensors format (8-byte little-endian header length, JSON header, raw
+/// data) so that the same tensors and metadata always give the same bytes:
+/// - the header lists `__metadata__` first (keys sorted, omitted when empty), then the
+///   tensors in data order;
+/// - data is ordered by element size, largest first, then by name, as the Rust
+///   `safetensors` crate orders it, so every tensor is aligned to its element size;
+/// - the header is padded with spaces to a multiple of 8 bytes, as the Rust crate does.
+public struct SafetensorsWriter: Sendable {
+    public struct TensorDescriptor: Sendable, Equatable {
+        public var name: String
+        public var dtype: SafetensorsDType
+        public var shape: [Int]
+
+        public init(name: String, dtype: SafetensorsDType, shape: [Int]) {
+            self.name = name
+            self.dtype = dtype
+            self.shape = shape
+        }
+
+        public var byteCount: Int { shape.reduce(1, *) * dtype.byteSize }
+    }
+
+    public var metadata: [String: String]
+    private var tensors: [(descriptor: TensorDescriptor, data: [UInt8])] = []
+
+    public init(metadata: [String: String] = [:]) {
+        self.metadata = metadata
+    }
+
+    public mutating func add(_ name: String, shape: [Int], int32 values: [Int32]) throws(SafetensorsWriteError) {
+        try add(TensorDescriptor(name: name, dtype: .i32, shape: shape), elementCount: values.count,
+                data: values.withUnsafeBytes { Array($0) })
+    }
+
+    public mutating func add(_ name: String, shape: [Int], int64 values: [Int64]) throws(SafetensorsWriteError) {
+        try add(TensorDescriptor(name: name, dtype: .i64, shape: shape), elementCount: values.count,
+                data: values.withUnsafeBytes { Array($0) })
+    }
+
+    public mutating func add(_ name: String, shape: [Int], float32 values: [Float]) throws(SafetensorsWriteError) {
+        try add(TensorDescriptor(name: name, dtype: .f32, shape: shape), elementCount: values.count,
+                data: values.withUnsafeBytes { Array($0) })
+    }
+
+    /// Adds a tensor of any dtype from its little-endian bytes.
+    public mutating func add(_ descriptor: TensorDescriptor, bytes: [UInt8]) throws(SafetensorsWriteError) {
+        guard bytes.count % descriptor.dtype.byteSize == 0 else {
+            throw SafetensorsWriteError(tensor: descriptor.name, reason: "\(bytes.count) bytes is not a whole number of \(descriptor.dtype.rawValue) elements")
+        }
+        try add(descriptor, elementCount: bytes.count / descriptor.dtype.byteSize, data: bytes)
+    }
+
+    private mutating func add(_ descriptor: TensorDescriptor, elementCount: Int, data: [UInt8]) throws(SafetensorsWriteError) {
+        guard !descriptor.name.isEmpty, descriptor.name != "__metadata__" else {
+            throw SafetensorsWriteError(tensor: descriptor.name, reason: "the name is empty or reserved")
+        }
+        guard !tensors.contains(where: { $0.descriptor.name == descriptor.name }) else {
+            throw SafetensorsWriteError(tensor: descriptor.name, reason: "a tensor of that name was already added")
+        }
+        guard descriptor.shape.allSatisfy({ $0 >= 0 }), descriptor.shape.reduce(1, *) == elementCount else {
+            throw SafetensorsWriteError(tensor: descriptor.name, reason: "shape \(descriptor.shape) does not hold \(elementCount) elements")
+        }
+        tensors.append((descriptor, data))
+    }
+
+    /// The complete file.
+    public func serialized() -> [UInt8] {
+        let ordered = tensors.sorted { Self.dataOrder($0.descriptor, $1.descriptor) }
+        var output = Self.prefix(for: ordered.map(\.descriptor), metadata: metadata)
+        output.reserveCapacity(output.count + ordered.reduce(0) { $0 + $1.data.count })
+        for tensor in ordered { output.append(contentsOf: tensor.data) }
+        return output
+    }
+
+    /// The size `serialized()` gives for tensors of these shapes, without their data.
+    public static func serializedSize(of descriptors: [TensorDescriptor], metadata: [String: String]) -> Int {
+        let ordered = descriptors.sorted(by: dataOrder)
+        return prefix(for: ordered, metadata: metadata).count + descriptors.reduce(0) { $0 + $1.byteCount }
+    }
+
+    private static func dataOrder(_ lhs: TensorDescriptor, _ rhs: TensorDescriptor) -> Bool {
+        if lhs.dtype.byteSize != rhs.dtype.byteSize { return lhs.dtype.byteSize > rhs.dtype.byteSize }
+        return lhs.name.utf8.lexicographicallyPrecedes(rhs.name.utf8)
+    }
+
+    /// The 8-byte header length and the padded header, for tensors already in data order.
+    private static func prefix(for ordered: [TensorDescriptor], metadata: [String: String]) -> [UInt8] {
+        var members: [JSONMember] = []
+        if !metadata.isEmpty {
+            let sortedMetadata = metadata.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            members.append(JSONMember("__metadata__", .object(sortedMetadata.map { JSONMember($0.key, .string($0.value)) })))
+        }
+        var offset = 0
+        for descriptor in ordered {
+            let end = offset + descriptor.byteCount
+            members.append(JSONMember(descriptor.name, .object([
+                JSONMember("dtype", .string(descriptor.dtype.rawValue)),
+                JSONMember("shape", .array(descriptor.shape.map { .integer(Int64($0)) })),
+                JSONMember("data_offsets", .array([.integer(Int64(offset)), .integer(Int64(end))])),
+            ])))
+            offset = end
+        }
+        var header = JSONValue.object(members).jsonBytes
+        header.append(contentsOf: repeatElement(UInt8(ascii: " "), count: (8 - header.count % 8) % 8))
+        var output: [UInt8] = []
+        output.reserveCapacity(8 + header.count)
+        withUnsafeBytes(of: UInt64(header.count).littleEndian) { output.append(contentsOf: $0) }
+        output.append(contentsOf: header)
+        return output
+    }
+}
