@@ -1,0 +1,67 @@
+/// Everything the Kafka layer can fail with, each case naming what was being done and,
+/// where librdkafka reported one, its error code (whose `name` is e.g.
+/// `MSG_SIZE_TOO_LARGE`).
+public enum KafkaError: Error, Equatable, CustomStringConvertible {
+    /// A `-X` option that is not of the form `key=value`.
+    case malformedOption(String)
+    /// librdkafka refused a configuration property (unknown key or invalid value).
+    case invalidProperty(key: String, reason: String)
+    /// librdkafka could not create a client handle (or the mock cluster).
+    case clientCreationFailed(role: String, reason: String)
+    /// The message was refused before it was queued (too large, unknown partition, queue full...).
+    case produceFailed(topic: String, code: KafkaErrorCode, reason: String)
+    /// The broker (or librdkafka after retries) failed the delivery of a queued message.
+    case deliveryFailed(topic: String, partition: Int32, code: KafkaErrorCode)
+    /// `flush` returned with messages still undelivered.
+    case flushTimedOut(pendingMessages: Int32)
+    case subscribeFailed(topics: [String], code: KafkaErrorCode)
+    case assignFailed(topic: String, code: KafkaErrorCode)
+    /// A consumer error that is not transient (fatal, or an authorization failure).
+    case consumeFailed(topic: String?, partition: Int32?, code: KafkaErrorCode, reason: String)
+    case commitFailed(topic: String, partition: Int32, offset: Int64, code: KafkaErrorCode)
+    case queryFailed(operation: String, code: KafkaErrorCode)
+    /// The consumer was used after `close()`.
+    case consumerClosed
+    /// The broker answered CreateTopics for this topic with an error other than "already exists".
+    case createTopicFailed(topic: String, code: KafkaErrorCode, reason: String)
+    /// An admin request got no answer within its timeout (the mock cluster never answers admin requests).
+    case adminTimedOut(operation: String, timeoutMilliseconds: Int)
+    /// A call into the embedded (mock) broker failed.
+    case mockClusterFailed(operation: String, code: KafkaErrorCode)
+
+    public var description: String {
+        switch self {
+        case .malformedOption(let option):
+            return "malformed Kafka option '\(option)': expected key=value (as in -X key=value)"
+        case .invalidProperty(let key, let reason):
+            return "invalid Kafka property '\(key)': \(reason)"
+        case .clientCreationFailed(let role, let reason):
+            return "could not create the Kafka \(role): \(reason)"
+        case .produceFailed(let topic, let code, let reason):
+            return "could not produce to '\(topic)': \(code.name): \(reason)"
+        case .deliveryFailed(let topic, let partition, let code):
+            return "delivery to '\(topic)' [\(partition)] failed: \(code)"
+        case .flushTimedOut(let pending):
+            return "flush timed out with \(pending) message(s) still undelivered"
+        case .subscribeFailed(let topics, let code):
+            return "could not subscribe to \(topics.joined(separator: ", ")): \(code)"
+        case .assignFailed(let topic, let code):
+            return "could not assign partitions of '\(topic)': \(code)"
+        case .consumeFailed(let topic, let partition, let code, let reason):
+            let place = topic.map { " from '\($0)'" + (partition.map { " [\($0)]" } ?? "") } ?? ""
+            return "consume\(place) failed: \(code.name): \(reason)"
+        case .commitFailed(let topic, let partition, let offset, let code):
+            return "commit of offset \(offset) on '\(topic)' [\(partition)] failed: \(code)"
+        case .queryFailed(let operation, let code):
+            return "\(operation) failed: \(code)"
+        case .consumerClosed:
+            return "the Kafka consumer was used after close()"
+        case .createTopicFailed(let topic, let code, let reason):
+            return "could not create topic '\(topic)': \(code.name): \(reason)"
+        case .adminTimedOut(let operation, let timeout):
+            return "\(operation) got no answer within \(timeout) ms"
+        case .mockClusterFailed(let operation, let code):
+            return "embedded broker: \(operation) failed: \(code)"
+        }
+    }
+}

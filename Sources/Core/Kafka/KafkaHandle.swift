@@ -1,0 +1,43 @@
+import CKafka
+
+/// Owns one librdkafka client handle (`rd_kafka_t`) and the context its callbacks use.
+///
+/// `@unchecked Sendable`: librdkafka documents its client API as thread-safe (the
+/// handle's state is guarded by librdkafka's own locks), and the pointer itself never
+/// changes. The handle is destroyed when the last reference goes away, after which the
+/// context (kept here) is released.
+final class KafkaHandle: @unchecked Sendable {
+    let pointer: OpaquePointer
+    let context: ClientContext
+
+    /// - Parameter configure: sets role-specific callbacks on the native configuration.
+    init(type: rd_kafka_type_t, role: String, config: KafkaConfig, context: ClientContext,
+         configure: (OpaquePointer) -> Void = { _ in }) throws {
+        let conf = try config.makeNativeConfig()
+        rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(context).toOpaque())
+        rd_kafka_conf_set_log_cb(conf, forwardLog)
+        configure(conf)
+        var reason = ErrorStringBuffer()
+        guard let client = rd_kafka_new(type, conf, &reason.bytes, reason.bytes.count) else {
+            rd_kafka_conf_destroy(conf)
+            throw KafkaError.clientCreationFailed(role: role, reason: reason.text)
+        }
+        self.pointer = client
+        self.context = context
+    }
+
+    deinit {
+        rd_kafka_destroy(pointer)
+    }
+
+    var name: String { String(cString: rd_kafka_name(pointer)) }
+}
+
+extension Duration {
+    /// Whole milliseconds, clamped to what librdkafka's `int timeout_ms` parameters take.
+    var kafkaMilliseconds: Int32 {
+        let (seconds, attoseconds) = components
+        let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        return Int32(clamping: max(0, milliseconds))
+    }
+}
