@@ -1,3 +1,79 @@
 import Core
+import Foundation
 
-print("realign-worker: not yet wired")
+let spec = CommandSpec(
+    name: "realign-worker",
+    summary: "serve realign jobs from Kafka with a fixed set of models",
+    usage: "realign-worker --brokers HOST:PORT --model NAME=PATH [--model NAME=PATH ...] [options]",
+    options: [
+        .init("brokers", short: "b", value: "LIST", help: "Bootstrap servers of the Kafka cluster.", environment: "REALIGN_BROKERS"),
+        .init("model", short: "m", value: "NAME=PATH", help: "A model to serve under NAME: a GGUF file or a Hugging Face directory.", repeatable: true),
+        .init("group", short: "G", value: "ID", help: "Consumer group (default: <prefix>-workers). One group serves one model set."),
+        .init("topic-prefix", value: "PREFIX", help: "Prefix of the fleet's topics (default: realign)."),
+        .init("threads", short: "t", value: "N", help: "Compute threads, OpenBLAS included (default: all cores).", environment: "REALIGN_THREADS"),
+        .init("parent-pid", value: "PID", help: "Exit when this process is no longer the parent (set by the coordinator)."),
+        .init("property", short: "X", value: "KEY=VALUE", help: "A librdkafka property, passed through as kcat does.", repeatable: true),
+    ],
+    epilog: """
+    Consumes <prefix>.jobs in the consumer group, replies on each job's reply_to, copies \
+    failed jobs to <prefix>.dlq, and commits a job only after its reply is acknowledged.
+    Exit status: 0 stopped by SIGINT/SIGTERM or its parent's exit, 1 failure, 2 usage error.
+    """)
+
+func main() async -> ExitCode {
+    let arguments: ParsedArguments
+    do {
+        arguments = try spec.parse(Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment)
+    } catch {
+        FileHandle.standardError.write(Data("\(error)\n".utf8))
+        return .usage
+    }
+    if arguments.has("help") {
+        print(spec.helpText, terminator: "")
+        return .success
+    }
+    do {
+        let brokers = try arguments.required("brokers")
+        let modelArguments = arguments.strings("model")
+        guard !modelArguments.isEmpty else { throw UsageError(command: spec.name, message: "at least one --model NAME=PATH is required") }
+        let threads = try arguments.int("threads", in: 1...1024) ?? ProcessInfo.processInfo.activeProcessorCount
+        let parentPID = try arguments.int("parent-pid").map(Int32.init)
+        let topics = Topics(prefix: arguments.string("topic-prefix") ?? Topics.defaultPrefix)
+        var config: KafkaConfig
+        do {
+            config = try KafkaConfig(bootstrapServers: brokers, passThrough: arguments.strings("property"))
+        } catch {
+            throw UsageError(command: spec.name, message: "\(error)")
+        }
+        ComputeThreads.set(threads)
+
+        let stop = StopSignal()
+        var models: [String: ServedModel] = [:]
+        for argument in modelArguments {
+            let (name, path) = try ModelArgument.parse(argument, command: spec.name)
+            guard models[name] == nil else { throw UsageError(command: spec.name, message: "model name \(name) given twice") }
+            let started = Date()
+            models[name] = try ServedModel.load(name: name, path: path)
+            Log.info("model loaded", ["model": .string(name), "path": .string(path), "seconds": .double(Date().timeIntervalSince(started))])
+        }
+        let maxReplyBytes = config["message.max.bytes"].flatMap(Int.init) ?? 1_000_000
+        config["client.id"] = config["client.id"] ?? "realign-worker-\(getpid())"
+        let consumer = try KafkaConsumer(config: config, groupID: arguments.string("group") ?? topics.workerGroup)
+        let producer = try KafkaProducer(config: config)
+        let worker = JobWorker(
+            runner: TeacherJobRunner(models: models, maxReplyBytes: maxReplyBytes),
+            consumer: consumer, producer: producer,
+            options: .init(topics: topics, parentPID: parentPID), stop: stop)
+        try await worker.run()
+        try producer.flush(timeout: .seconds(10))
+        return .success
+    } catch let error as UsageError {
+        FileHandle.standardError.write(Data("\(error)\n".utf8))
+        return .usage
+    } catch {
+        Log.error("worker failed", ["error": .string("\(error)")])
+        return .failure
+    }
+}
+
+exit(await main().rawValue)

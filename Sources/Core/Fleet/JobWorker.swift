@@ -1,0 +1,146 @@
+import Foundation
+
+/// The worker's loop: take a job, run it, reply, then commit - so a job whose reply
+/// was not acknowledged by the broker comes back (at-least-once). A bad job is answered
+/// with an error reply (when its `reply_to` can be read) and always copied to the
+/// dead-letter topic; either way its offset is committed and the loop goes on.
+public final class JobWorker: Sendable {
+    public struct Options: Sendable {
+        public var topics: Topics
+        public var pollTimeout: Duration
+        /// The worker stops when this process is no longer its parent (the coordinator
+        /// that started it died).
+        public var parentPID: Int32?
+
+        public init(topics: Topics, pollTimeout: Duration = .milliseconds(200), parentPID: Int32? = nil) {
+            self.topics = topics
+            self.pollTimeout = pollTimeout
+            self.parentPID = parentPID
+        }
+    }
+
+    private let runner: TeacherJobRunner
+    private let consumer: KafkaConsumer
+    private let producer: KafkaProducer
+    private let options: Options
+    private let stop: StopSignal
+
+    public init(runner: TeacherJobRunner, consumer: KafkaConsumer, producer: KafkaProducer,
+                options: Options, stop: StopSignal) {
+        self.runner = runner
+        self.consumer = consumer
+        self.producer = producer
+        self.options = options
+        self.stop = stop
+    }
+
+    /// Serves until a stop is requested; then leaves the group. Throws when a reply
+    /// cannot be delivered at all (the job stays uncommitted for another worker).
+    public func run() async throws {
+        try consumer.subscribe(topics: [options.topics.jobs])
+        Log.info("worker serving", ["topic": .string(options.topics.jobs), "models": .array(runner.models.keys.sorted().map { .string($0) })])
+        defer { consumer.close() }
+        while !stop.isRequested {
+            if let parent = options.parentPID, getppid() != parent {
+                stop.request(reason: "parent process \(parent) exited")
+                break
+            }
+            guard let message = try consumer.poll(timeout: options.pollTimeout) else { continue }
+            try await handle(message)
+            do {
+                try consumer.commit(message)
+            } catch {
+                // A commit refused during a rebalance only means the job may come
+                // again; replies are deterministic, so the duplicate is harmless.
+                Log.warn("commit failed", ["partition": .integer(Int64(message.partition)), "offset": .integer(message.offset), "error": .string("\(error)")])
+            }
+        }
+        Log.info("worker stopping", ["reason": .string(stop.reason ?? "stop requested")])
+    }
+
+    /// Runs one job message and delivers its reply (or its error reply and DLQ copy).
+    func handle(_ message: KafkaMessage) async throws {
+        let started = Date()
+        let jobSHA = SHA256.hex(message.value)
+        do {
+            let job = try JobDecoder.decode(message.value, nowMs: Date().unixMilliseconds)
+            let targets = try runner.run(job)
+            let headers = [
+                KafkaHeader(name: ReplyHeaders.contentType, string: TeacherTargets.contentType),
+                KafkaHeader(name: ReplyHeaders.jobID, string: job.id),
+                KafkaHeader(name: ReplyHeaders.jobSHA256, string: jobSHA),
+            ]
+            do {
+                try await deliver(topic: job.replyTo, key: Array(job.id.utf8), value: targets.serialized(), headers: headers)
+            } catch let error as KafkaError where error.isMessageTooLarge {
+                throw JobError(.replyTooLarge, "the broker refused the reply: \(error)", jobID: job.id, replyTo: job.replyTo)
+            }
+            Log.info("job done", [
+                "job": .string(job.id), "sequences": .integer(Int64(targets.sequenceCount)),
+                "tokens": .integer(Int64(targets.tokenCount)), "rows": .integer(Int64(targets.rowCount)),
+                "seconds": .double(Date().timeIntervalSince(started)),
+            ])
+        } catch let error as JobError {
+            try await report(error, for: message, jobSHA: jobSHA)
+        }
+    }
+
+    private func report(_ error: JobError, for message: KafkaMessage, jobSHA: String) async throws {
+        let peeked = JobDecoder.peekEnvelope(message.value)
+        let jobID = error.jobID ?? peeked.id
+        Log.warn("job failed", [
+            "job": jobID.map(JSONValue.string) ?? .null, "code": .string(error.code.rawValue),
+            "error": .string(error.message), "partition": .integer(Int64(message.partition)),
+            "offset": .integer(message.offset),
+        ])
+        if let replyTo = error.replyTo ?? peeked.replyTo {
+            let reply = ErrorReply(id: jobID, code: error.code, message: error.message)
+            var headers = [
+                KafkaHeader(name: ReplyHeaders.contentType, string: ReplyHeaders.jsonContentType),
+                KafkaHeader(name: ReplyHeaders.status, string: "error"),
+                KafkaHeader(name: ReplyHeaders.jobSHA256, string: jobSHA),
+            ]
+            if let jobID { headers.append(KafkaHeader(name: ReplyHeaders.jobID, string: jobID)) }
+            do {
+                try await deliver(topic: replyTo, key: jobID.map { Array($0.utf8) }, value: reply.jsonBytes(), headers: headers)
+            } catch {
+                Log.warn("error reply not delivered", ["topic": .string(replyTo), "error": .string("\(error)")])
+            }
+        }
+        let dlqHeaders = message.headers + [
+            KafkaHeader(name: ReplyHeaders.errorCode, string: error.code.rawValue),
+            KafkaHeader(name: ReplyHeaders.errorMessage, string: error.message),
+            KafkaHeader(name: ReplyHeaders.sourceTopic, string: message.topic),
+            KafkaHeader(name: ReplyHeaders.sourcePartition, string: String(message.partition)),
+            KafkaHeader(name: ReplyHeaders.sourceOffset, string: String(message.offset)),
+            KafkaHeader(name: ReplyHeaders.jobSHA256, string: jobSHA),
+        ]
+        try await deliver(topic: options.topics.dlq, key: message.key, value: message.value, headers: dlqHeaders)
+    }
+
+    /// Sends with a few retries on top of librdkafka's own, for a broker that is down
+    /// longer than `message.timeout.ms`; refusals that retrying cannot fix are thrown.
+    private func deliver(topic: String, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader]) async throws {
+        var attempt = 0
+        while true {
+            do {
+                _ = try await producer.send(topic: topic, key: key, value: value, headers: headers)
+                return
+            } catch let error as KafkaError where !error.isMessageTooLarge && attempt < 3 && !stop.isRequested {
+                attempt += 1
+                Log.warn("delivery failed, retrying", ["topic": .string(topic), "attempt": .integer(Int64(attempt)), "error": .string("\(error)")])
+                try await Task.sleep(for: .seconds(attempt))
+            }
+        }
+    }
+}
+
+extension KafkaError {
+    /// The broker or the client refused a message for its size; retrying cannot help.
+    var isMessageTooLarge: Bool {
+        switch self {
+        case .produceFailed(_, let code, _), .deliveryFailed(_, _, let code): code == .messageSizeTooLarge
+        default: false
+        }
+    }
+}

@@ -1,0 +1,101 @@
+/// Runs teacher jobs on the models a worker serves: renders both views of every
+/// sequence, checks what needs the models (names, tokenizers, token ids, lengths, reply
+/// size) before any compute, then one forward pass per model over the whole job and
+/// the fusion for every lambda.
+public struct TeacherJobRunner: Sendable {
+    public let models: [String: ServedModel]
+    /// The largest reply payload the broker takes (`message.max.bytes`).
+    public let maxReplyBytes: Int
+
+    public init(models: [String: ServedModel], maxReplyBytes: Int) {
+        self.models = models
+        self.maxReplyBytes = maxReplyBytes
+    }
+
+    public func run(_ job: TeacherJob) throws(JobError) -> TeacherTargets {
+        func fail(_ code: JobErrorCode, _ message: String) -> JobError {
+            JobError(code, message, jobID: job.id, replyTo: job.replyTo)
+        }
+        let ref = try model(named: job.ref, job: job)
+        let aligned = try model(named: job.aligned, job: job)
+        guard ref.tokenizer.contentSHA256 == aligned.tokenizer.contentSHA256 else {
+            throw fail(.tokenizerMismatch, "models \(ref.name) and \(aligned.name) have different tokenizers (\(ref.tokenizer.contentSHA256.prefix(12)) vs \(aligned.tokenizer.contentSHA256.prefix(12)))")
+        }
+        try job.checkTokens(vocabularySize: min(ref.vocabularySize, aligned.vocabularySize))
+
+        let refViews = try render(job, with: ref, systemOverride: nil)
+        // With one model and no system message of its own, the aligned view is the
+        // reference view: one forward pass serves both.
+        let sharedView = ref === aligned && job.alignedSystem == nil
+        let alignedViews = sharedView ? refViews : try render(job, with: aligned, systemOverride: job.alignedSystem)
+        for (index, (refView, alignedView)) in zip(refViews, alignedViews).enumerated() {
+            let sequenceID = job.sequences[index].id
+            for (view, model) in [(refView, ref), (alignedView, aligned)] where view.ids.count > model.contextLength {
+                throw fail(.tooLong, "sequence \(index) (id \"\(sequenceID)\") has \(view.ids.count) tokens in the view of \(model.name), over its context of \(model.contextLength)")
+            }
+        }
+
+        let metadata = TeacherTargetsMetadata(
+            jobID: job.id, sequenceIDs: job.sequences.map(\.id), lambdaTags: job.lambdaTags, topK: job.topK,
+            ref: ref.identity, aligned: aligned.identity, tokenizerHash: ref.tokenizer.contentSHA256)
+        let tokenCount = refViews.reduce(0) { $0 + $1.ids.count }
+        let rowCount = refViews.reduce(0) { $0 + $1.responseRows.count }
+        let replyBytes = TeacherTargets.replyByteSize(tokens: tokenCount, responseRows: rowCount, metadata: metadata)
+        guard replyBytes <= maxReplyBytes else {
+            throw fail(.replyTooLarge, "the reply would take \(replyBytes) bytes (\(rowCount) response rows, \(job.lambdas.count) lambdas, top \(job.topK)), over the limit of \(maxReplyBytes)")
+        }
+
+        let refLogits = ref.transformer.logits(sequences: refViews.map(\.ids), rows: refViews.map(\.responseRows))
+        let alignedLogits = sharedView
+            ? refLogits
+            : aligned.transformer.logits(sequences: alignedViews.map(\.ids), rows: alignedViews.map(\.responseRows))
+
+        var perLambda = job.lambdaTags.map { LambdaTargets(tag: $0, topKIDs: [], topKLogprobs: [], targetLogprob: []) }
+        for (index, view) in refViews.enumerated() {
+            let fused = Fusion.fuse(ref: refLogits[index], aligned: alignedLogits[index], lambdas: job.lambdas,
+                                    topK: job.topK, targets: Array(view.responseIDs))
+            for (l, targets) in fused.enumerated() {
+                perLambda[l].topKIDs += targets.topKIds
+                perLambda[l].topKLogprobs += targets.topKLogProbs
+                perLambda[l].targetLogprob += targets.targetLogProbs
+            }
+        }
+        var inputOffsets: [Int64] = [0]
+        var seqOffsets: [Int64] = [0]
+        for view in refViews {
+            inputOffsets.append(inputOffsets.last! + Int64(view.ids.count))
+            seqOffsets.append(seqOffsets.last! + Int64(view.responseRows.count))
+        }
+        do {
+            return try TeacherTargets(
+                metadata: metadata, inputIDs: refViews.flatMap(\.ids), inputOffsets: inputOffsets,
+                promptLens: refViews.map { Int32($0.promptLength) }, seqOffsets: seqOffsets,
+                targetIDs: refViews.flatMap(\.responseIDs), lambdas: perLambda)
+        } catch {
+            throw fail(.internal, "assembling the reply: \(error)")
+        }
+    }
+
+    private func model(named name: String, job: TeacherJob) throws(JobError) -> ServedModel {
+        guard let model = models[name] else {
+            let served = models.keys.sorted().joined(separator: ", ")
+            throw JobError(.unknownModel, "model \"\(name)\" is not served by this worker (it serves: \(served))",
+                           jobID: job.id, replyTo: job.replyTo)
+        }
+        return model
+    }
+
+    private func render(_ job: TeacherJob, with model: ServedModel, systemOverride: String?) throws(JobError) -> [RenderedSequence] {
+        let renderer = SequenceRenderer(model: model)
+        var views: [RenderedSequence] = []
+        for (index, sequence) in job.sequences.enumerated() {
+            do {
+                views.append(try renderer.render(sequence, systemOverride: systemOverride))
+            } catch {
+                throw JobError(error.code, "sequence \(index) (id \"\(sequence.id)\"): \(error.problem)",
+                               jobID: job.id, replyTo: job.replyTo)
+            }
+        }
+        return views
+    }
+}
