@@ -14,8 +14,10 @@ public struct SafetensorsWriteError: Error, Sendable, Equatable, CustomStringCon
 /// data) so that the same tensors and metadata always give the same bytes:
 /// - the header lists `__metadata__` first (keys sorted, omitted when empty), then the
 ///   tensors in data order;
-/// - data is ordered by element size, largest first, then by name, as the Rust
-///   `safetensors` crate orders it, so every tensor is aligned to its element size;
+/// - data is ordered as the Rust `safetensors` crate orders it (by dtype, 8-byte types
+///   first, then by name), so every tensor is aligned to its element size and the file
+///   is byte-identical to `safetensors.numpy.save` of the same tensors and metadata
+///   (up to the order of `__metadata__` keys, which Rust leaves to a hash map);
 /// - the header is padded with spaces to a multiple of 8 bytes, as the Rust crate does.
 public struct SafetensorsWriter: Sendable {
     public struct TensorDescriptor: Sendable, Equatable {
@@ -91,8 +93,26 @@ public struct SafetensorsWriter: Sendable {
     }
 
     private static func dataOrder(_ lhs: TensorDescriptor, _ rhs: TensorDescriptor) -> Bool {
-        if lhs.dtype.byteSize != rhs.dtype.byteSize { return lhs.dtype.byteSize > rhs.dtype.byteSize }
+        let lhsRank = rustOrderRank(lhs.dtype), rhsRank = rustOrderRank(rhs.dtype)
+        if lhsRank != rhsRank { return lhsRank > rhsRank }
         return lhs.name.utf8.lexicographicallyPrecedes(rhs.name.utf8)
+    }
+
+    /// The position of a dtype in the Rust crate's `Dtype` enum, whose order (descending)
+    /// it lays data out in; it never puts a smaller element before a larger one.
+    private static func rustOrderRank(_ dtype: SafetensorsDType) -> Int {
+        switch dtype {
+        case .bool: return 0
+        case .u8: return 1
+        case .i8: return 2
+        case .i16: return 5
+        case .f16: return 7
+        case .bf16: return 8
+        case .i32: return 9
+        case .f32: return 11
+        case .f64: return 12
+        case .i64: return 13
+        }
     }
 
     /// The 8-byte header length and the padded header, for tensors already in data order.
