@@ -20,6 +20,9 @@ public enum Fusion {
             precondition(target >= 0 && Int(target) < vocab, "target id \(target) outside the vocabulary of \(vocab)")
         }
         let lambdaCount = lambdas.count
+        guard rows > 0 else {
+            return lambdas.map { FusedTargets(lambda: $0, topK: topK, topKIds: [], topKLogProbs: [], targetLogProbs: []) }
+        }
         var ids = [Int32](repeating: 0, count: lambdaCount * rows * topK)
         var logProbs = [Float](repeating: 0, count: lambdaCount * rows * topK)
         var targetLogProbs = [Float](repeating: 0, count: lambdaCount * rows)
@@ -70,6 +73,7 @@ public enum Fusion {
         checkShapes(ref: ref, aligned: aligned)
         let vocab = ref.cols
         var result = Matrix(zeros: ref.rows, vocab)
+        guard ref.rows > 0 else { return result }
         ref.values.withUnsafeBufferPointer { refBuffer in
             aligned.values.withUnsafeBufferPointer { alignedBuffer in
                 result.values.withUnsafeMutableBufferPointer { resultBuffer in

@@ -35,7 +35,9 @@ enum ElementWise {
                 var i = 0
                 while i < wide {
                     let v = loadSIMD(input + i)
-                    squares.addProduct(v, v)
+                    // `v * v` rather than `addProduct`: without FMA in the target
+                    // baseline, `addProduct` becomes a scalar `fmaf` call per lane.
+                    squares += v * v
                     i += 8
                 }
                 var sum = squares.sum()

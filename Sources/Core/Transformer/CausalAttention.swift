@@ -24,6 +24,7 @@ struct CausalAttention {
         let scale = 1 / Float(headDim).squareRoot()
         let blockRows = Self.blockRows
         let longest = batch.longestSequence
+        guard longest > 0 else { return }
         var scores = [Float](repeating: 0, count: min(blockRows, longest) * longest)
         scores.withUnsafeMutableBufferPointer { scoreBuffer in
             let s = scoreBuffer.baseAddress!

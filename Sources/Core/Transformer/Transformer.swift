@@ -56,9 +56,11 @@ public final class Transformer: Sendable {
             selected += hidden[first * width..<(first + range.count) * width]
         }
         var logits = [Float](repeating: 0, count: total * vocab)
-        selected.withUnsafeBufferPointer { x in
-            logits.withUnsafeMutableBufferPointer { y in
-                Linear.apply(x.baseAddress!, rows: total, weight: weights.outputHead, into: y.baseAddress!)
+        if total > 0 {
+            selected.withUnsafeBufferPointer { x in
+                logits.withUnsafeMutableBufferPointer { y in
+                    Linear.apply(x.baseAddress!, rows: total, weight: weights.outputHead, into: y.baseAddress!)
+                }
             }
         }
         var start = 0

@@ -69,3 +69,25 @@ struct TransformerGoldenTests {
         }
     }
 }
+
+@Suite("Transformer and fusion on empty input")
+struct EmptyInputTests {
+    @Test("Empty sequences and empty row ranges give empty results beside real ones")
+    func emptyInputs() throws {
+        let transformer = Transformer(weights: try TinyModelFixture.weights("tiny-llama"))
+        let a = try #require(try TinyModelFixture.sequences()["A"])
+        let golden = try TinyModelFixture.golden("tiny-llama.safetensors").floats("logits/A")
+        let logits = transformer.logits(sequences: [[], a], rows: [0..<0, 0..<7])
+        #expect(logits[0].rows == 0 && logits[0].cols == 256)
+        #expect(maxAbsDifference(logits[1].values, golden) <= 1e-4)
+        #expect(transformer.logits(sequences: [a], rows: [3..<3])[0].rows == 0)
+        #expect(transformer.hiddenStates(sequences: [[]])[0].rows == 0)
+        #expect(transformer.hiddenStates(sequences: []).isEmpty)
+
+        let none = Matrix(zeros: 0, 256)
+        let fused = Fusion.fuse(ref: none, aligned: none, lambdas: [0.5, 2], topK: 8, targets: [])
+        #expect(fused.map(\.lambda) == [0.5, 2])
+        #expect(fused.allSatisfy { $0.rowCount == 0 && $0.topKIds.isEmpty && $0.topKLogProbs.isEmpty })
+        #expect(Fusion.fusedLogProbs(ref: none, aligned: none, lambda: 2).rows == 0)
+    }
+}
