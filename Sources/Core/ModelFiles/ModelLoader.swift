@@ -1,0 +1,38 @@
+import Foundation
+
+/// Loads a model from a GGUF file or a Hugging Face directory.
+public enum ModelLoader {
+    public static func load(path: String) throws(FileError) -> ModelFile {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw FileError(path: path, problem: "no such file or directory")
+        }
+        return isDirectory.boolValue ? try loadHuggingFace(directory: path) : try loadGGUF(path: path)
+    }
+
+    public static func loadGGUF(path: String) throws(FileError) -> ModelFile {
+        let gguf = try GGUFFile(path: path)
+        let weights = try ModelWeights(gguf: gguf)
+        let tokenizer = try TokenizerSpec(gguf: gguf)
+        var stops: [Int32] = []
+        for key in ["tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id"] {
+            guard let id = try gguf.integer(key) else { continue }
+            guard (0..<tokenizer.tokens.count).contains(id) else {
+                throw gguf.error("metadata \(key) = \(id) is not a token id (vocabulary of \(tokenizer.tokens.count))")
+            }
+            if !stops.contains(Int32(id)) { stops.append(Int32(id)) }
+        }
+        return ModelFile(
+            path: path, weights: weights, tokenizer: tokenizer, huggingFaceTokenizerJSON: nil,
+            chatTemplate: try gguf.string("tokenizer.chat_template"), stopTokenIds: stops,
+            contentSHA256: SHA256.hex(gguf.file.contents))
+    }
+
+    public static func loadHuggingFace(directory path: String) throws(FileError) -> ModelFile {
+        let directory = try HuggingFaceDirectory(path: path)
+        return ModelFile(
+            path: path, weights: try ModelWeights(huggingFace: directory), tokenizer: nil,
+            huggingFaceTokenizerJSON: try directory.tokenizerJSON(), chatTemplate: try directory.chatTemplate(),
+            stopTokenIds: try directory.stopTokenIds(), contentSHA256: directory.contentSHA256)
+    }
+}
