@@ -17,8 +17,12 @@ public final class Tokenizer: Sendable {
     private let splitter: PreTokenizerSplitter
     private let specialMatcher: SpecialTokenMatcher
     private let specialIds: Set<Int32>
-    /// The id of the one-byte token for each byte value.
+    /// The id of the one-byte token for each byte value, or `noToken`: some vocabularies
+    /// lack a few (SmolLM2 has none for 0x04, 0x06, 0x13, 0x14, 0x16, 0x1D and bytes that
+    /// never occur in UTF-8). Such bytes are dropped, as Hugging Face's BPE drops
+    /// characters it has no token for when the model declares no unknown token.
     private let byteTokenIds: [Int32]
+    private static let noToken: Int32 = -1
     /// The raw bytes each id decodes to (special tokens: their text's UTF-8).
     private let bytesById: [[UInt8]]
     private let chunkCache = Mutex<[[UInt8]: [Int32]]>([:])
@@ -41,15 +45,9 @@ public final class Tokenizer: Sendable {
         specialIds = Set(spec.specialTokenIds)
         specialMatcher = SpecialTokenMatcher(tokens: spec.specialTokenIds.map { (spec.tokens[Int($0)], $0) })
 
-        var byteTokenIds: [Int32] = []
-        for byte in 0..<256 {
-            let character = String(ByteLevelAlphabet.characterForByte[byte])
-            guard let id = idsByToken[character] else {
-                throw .missingByteToken(byte: UInt8(byte), expected: character)
-            }
-            byteTokenIds.append(id)
+        byteTokenIds = (0..<256).map { byte in
+            idsByToken[String(ByteLevelAlphabet.characterForByte[byte])] ?? Self.noToken
         }
-        self.byteTokenIds = byteTokenIds
 
         let specialIds = self.specialIds
         bytesById = spec.tokens.enumerated().map { id, token in
@@ -96,7 +94,10 @@ public final class Tokenizer: Sendable {
 
     private func encodeChunk(_ bytes: [UInt8]) -> [Int32] {
         if let cached = chunkCache.withLock({ $0[bytes] }) { return cached }
-        var ids = bytes.map { byteTokenIds[Int($0)] }
+        var ids = bytes.compactMap { byte in
+            let id = byteTokenIds[Int(byte)]
+            return id == Self.noToken ? nil : id
+        }
         merges.apply(to: &ids)
         chunkCache.withLock { cache in
             if cache.count >= Self.chunkCacheLimit { cache.removeAll(keepingCapacity: true) }

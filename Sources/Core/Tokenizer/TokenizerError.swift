@@ -1,7 +1,5 @@
 /// Why a tokenizer could not be built from a spec or a Hugging Face file.
 public enum TokenizerError: Error, Equatable, CustomStringConvertible {
-    /// The vocabulary has no token for this raw byte, so some text could not be encoded.
-    case missingByteToken(byte: UInt8, expected: String)
     /// A merge rule is not two space-separated tokens.
     case malformedMerge(index: Int, rule: String)
     /// A special token id is outside the vocabulary.
@@ -13,8 +11,6 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .missingByteToken(byte, expected):
-            return "tokenizer vocabulary has no token for byte 0x\(String(byte, radix: 16)) (expected \"\(expected)\")"
         case let .malformedMerge(index, rule):
             return "merge rule \(index) is not two space-separated tokens: \"\(rule)\""
         case let .specialTokenOutOfRange(id, size):
