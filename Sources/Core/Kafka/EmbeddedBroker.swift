@@ -36,10 +36,12 @@ public final class EmbeddedBroker: TopicCreator, @unchecked Sendable {
 
     public var brokerIDs: ClosedRange<Int32> { 1...Int32(brokerCount) }
 
+    /// Makes a topic; an existing topic is left as it is.
     /// - Parameter replicationFactor: at most `brokerCount`.
     public func createTopic(name: String, partitions: Int, replicationFactor: Int = 1) throws {
-        try check("create topic '\(name)'",
-                  rd_kafka_mock_topic_create(cluster, name, Int32(partitions), Int32(replicationFactor)))
+        let result = rd_kafka_mock_topic_create(cluster, name, Int32(partitions), Int32(replicationFactor))
+        if result == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS { return }
+        try check("create topic '\(name)'", result)
     }
 
     public func createTopics(_ names: [String], partitions: Int, replicationFactor: Int) throws {

@@ -20,17 +20,24 @@ public final class KafkaConsumer: Sendable {
         case earliest, latest
     }
 
+    /// The consumer group, nil for a reader outside any group.
+    public let groupID: String?
+
     private let handle: KafkaHandle
     private let closed = Atomic<Bool>(false)
 
     /// - Parameters:
     ///   - groupID: the consumer group; nil uses the configuration's `group.id`, or
-    ///     none (then only `assign` works, and nothing can be committed).
+    ///     none: then only `assign` works, and `commit` throws.
     ///   - offsetReset: `auto.offset.reset`, overriding the configuration.
     public init(config: KafkaConfig, groupID: String? = nil, offsetReset: OffsetReset = .earliest,
                 logHandler: KafkaLogHandler? = nil) throws {
         var config = config
         if let groupID { config["group.id"] = groupID }
+        self.groupID = config["group.id"]
+        // librdkafka's consumer refuses even `assign` without a group id
+        // (_UNKNOWN_GROUP); a reader gets a private one that it never joins or commits to.
+        if self.groupID == nil { config["group.id"] = "realign-reader-\(UInt64.random(in: 0...UInt64.max))" }
         config["auto.offset.reset"] = offsetReset.rawValue
         config["enable.auto.commit"] = "false"
         config["enable.auto.offset.store"] = "false"
@@ -120,10 +127,15 @@ public final class KafkaConsumer: Sendable {
     /// takes the partition over starts.
     ///
     /// - Throws: `KafkaError.commitFailed`, e.g. with `REBALANCE_IN_PROGRESS` while the
-    ///   group rebalances or when the partition is no longer this member's; the
-    ///   message will then be delivered again, which at-least-once processing allows.
+    ///   group rebalances or when the partition is no longer this member's (the
+    ///   message will then be delivered again, which at-least-once processing
+    ///   allows), or `_UNKNOWN_GROUP` for a consumer without a group.
     public func commit(topic: String, partition: Int32, offset: Int64) throws {
         try ensureOpen()
+        guard groupID != nil else {
+            throw KafkaError.commitFailed(topic: topic, partition: partition, offset: offset,
+                                          code: KafkaErrorCode(RD_KAFKA_RESP_ERR__UNKNOWN_GROUP))
+        }
         let list = TopicPartitionList([TopicPartition(topic: topic, partition: partition)], offset: offset + 1)
         var result = rd_kafka_commit(handle.pointer, list.pointer, 0)
         if result == RD_KAFKA_RESP_ERR_NO_ERROR, let entry = TopicPartitionList.entries(of: list.pointer).first {

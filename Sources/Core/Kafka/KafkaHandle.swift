@@ -37,7 +37,8 @@ extension Duration {
     /// Whole milliseconds, clamped to what librdkafka's `int timeout_ms` parameters take.
     var kafkaMilliseconds: Int32 {
         let (seconds, attoseconds) = components
-        let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
-        return Int32(clamping: max(0, milliseconds))
+        guard seconds >= 0 else { return 0 }
+        guard seconds < Int64(Int32.max) / 1000 else { return Int32.max }
+        return Int32(seconds * 1000 + attoseconds / 1_000_000_000_000_000)
     }
 }
