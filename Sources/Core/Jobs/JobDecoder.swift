@@ -98,6 +98,13 @@ public enum JobDecoder {
         guard let sequenceValues = sequencesValue.arrayValue else {
             throw fail(.badSequence, "'teacher.sequences' must be an array, not \(sequencesValue.typeName)")
         }
+        var cutoffLen: Int?
+        if let value = body["cutoff_len"], value != .null {
+            guard let length = value.integerValue else {
+                throw fail(.malformedJSON, "'teacher.cutoff_len' must be an integer, not \(value.jsonText)")
+            }
+            cutoffLen = Int(clamping: length)
+        }
         var sequences: [SequenceInput] = []
         sequences.reserveCapacity(sequenceValues.count)
         for (index, value) in sequenceValues.enumerated() {
@@ -109,7 +116,7 @@ public enum JobDecoder {
         }
         let job = TeacherJob(id: envelope.id, replyTo: envelope.replyTo, deadlineMs: envelope.deadlineMs, ref: ref,
                              aligned: aligned, alignedSystem: alignedSystem, lambdas: lambdas, topK: Int(topK),
-                             sequences: sequences)
+                             sequences: sequences, cutoffLen: cutoffLen)
         try job.validate()
         return job
     }

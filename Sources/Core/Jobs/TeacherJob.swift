@@ -18,9 +18,13 @@ public struct TeacherJob: Sendable, Equatable {
     public var lambdas: [Double]
     public var topK: Int
     public var sequences: [SequenceInput]
+    /// When set, a sequence longer than this many tokens has its response truncated to
+    /// fit (`realign teacher --cutoff-len`); without it, such a sequence is `too_long`.
+    public var cutoffLen: Int?
 
     public init(id: String, replyTo: String, deadlineMs: Int64 = 0, ref: String, aligned: String,
-                alignedSystem: String? = nil, lambdas: [Double], topK: Int, sequences: [SequenceInput]) {
+                alignedSystem: String? = nil, lambdas: [Double], topK: Int, sequences: [SequenceInput],
+                cutoffLen: Int? = nil) {
         self.id = id
         self.replyTo = replyTo
         self.deadlineMs = deadlineMs
@@ -30,6 +34,7 @@ public struct TeacherJob: Sendable, Equatable {
         self.lambdas = lambdas
         self.topK = topK
         self.sequences = sequences
+        self.cutoffLen = cutoffLen
     }
 
     /// The tensor-name tags of `lambdas`, in job order.
@@ -61,6 +66,7 @@ public struct TeacherJob: Sendable, Equatable {
         }
         guard Self.topKRange.contains(topK) else { throw fail(.badTopK, "'top_k' \(topK) is not in [1, 1024]") }
         guard !sequences.isEmpty else { throw fail(.badSequence, "'sequences' is empty") }
+        if let cutoffLen, cutoffLen < 2 { throw fail(.tooLong, "'cutoff_len' \(cutoffLen) leaves no room for a prompt and a response") }
         var seen = Set<String>()
         for (index, sequence) in sequences.enumerated() {
             let name = "sequence \(index) (id \"\(sequence.id)\")"
@@ -94,6 +100,7 @@ public struct TeacherJob: Sendable, Equatable {
         if let alignedSystem { body.append(JSONMember("aligned_system", .string(alignedSystem))) }
         body.append(JSONMember("lambdas", .array(lambdas.map { .double($0) })))
         body.append(JSONMember("top_k", .integer(Int64(topK))))
+        if let cutoffLen { body.append(JSONMember("cutoff_len", .integer(Int64(cutoffLen)))) }
         body.append(JSONMember("sequences", .array(sequences.map(Self.jsonValue(of:)))))
         return .object([
             JSONMember("schema", .integer(Self.schema)),

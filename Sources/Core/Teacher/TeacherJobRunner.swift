@@ -23,16 +23,24 @@ public struct TeacherJobRunner: Sendable {
         }
         try job.checkTokens(vocabularySize: min(ref.vocabularySize, aligned.vocabularySize))
 
-        let refViews = try render(job, with: ref, systemOverride: nil)
+        var refViews = try render(job, with: ref, systemOverride: nil)
         // With one model and no system message of its own, the aligned view is the
         // reference view: one forward pass serves both.
         let sharedView = ref === aligned && job.alignedSystem == nil
-        let alignedViews = sharedView ? refViews : try render(job, with: aligned, systemOverride: job.alignedSystem)
-        for (index, (refView, alignedView)) in zip(refViews, alignedViews).enumerated() {
+        var alignedViews = sharedView ? refViews : try render(job, with: aligned, systemOverride: job.alignedSystem)
+        for index in refViews.indices {
             let sequenceID = job.sequences[index].id
-            for (view, model) in [(refView, ref), (alignedView, aligned)] where view.ids.count > model.contextLength {
-                throw fail(.tooLong, "sequence \(index) (id \"\(sequenceID)\") has \(view.ids.count) tokens in the view of \(model.name), over its context of \(model.contextLength)")
+            let limits = [(ref, min(ref.contextLength, job.cutoffLen ?? .max)),
+                          (aligned, min(aligned.contextLength, job.cutoffLen ?? .max))]
+            // Both views keep the same response tokens: truncate both by the larger excess.
+            let excess = max(refViews[index].ids.count - limits[0].1, alignedViews[index].ids.count - limits[1].1)
+            guard excess > 0 else { continue }
+            for (view, (model, limit)) in zip([refViews[index], alignedViews[index]], limits)
+            where job.cutoffLen == nil || view.promptLength + 1 > limit {
+                throw fail(.tooLong, "sequence \(index) (id \"\(sequenceID)\") has \(view.ids.count) tokens (prompt \(view.promptLength)) in the view of \(model.name), over the limit of \(limit) (context \(model.contextLength)\(job.cutoffLen.map { ", cutoff_len \($0)" } ?? ""))")
             }
+            refViews[index].ids.removeLast(excess)
+            alignedViews[index].ids.removeLast(excess)
         }
 
         let metadata = TeacherTargetsMetadata(
