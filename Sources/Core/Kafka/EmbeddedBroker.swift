@@ -73,6 +73,12 @@ public final class EmbeddedBroker: TopicCreator, @unchecked Sendable {
                   rd_kafka_mock_coordinator_set(cluster, "group", group, broker))
     }
 
+    /// Makes the brokers answer every metadata request about `topic` with `error`
+    /// (e.g. `.unknownTopicOrPartition`, as if it did not exist); `.noError` undoes it.
+    public func setTopicError(topic: String, error: KafkaErrorCode) {
+        rd_kafka_mock_topic_set_error(cluster, topic, error.cValue)
+    }
+
     /// The next `errors.count` requests of this type (to any broker) fail with these
     /// errors, in order.
     public func pushRequestErrors(apiKey: KafkaAPIKey, errors: [KafkaErrorCode]) {

@@ -10,9 +10,11 @@ public enum KafkaError: Error, Equatable, CustomStringConvertible {
     case clientCreationFailed(role: String, reason: String)
     /// The message was refused before it was queued (too large, unknown partition, queue full...).
     case produceFailed(topic: String, code: KafkaErrorCode, reason: String)
-    /// The broker (or librdkafka after retries) failed the delivery of a queued message.
-    case deliveryFailed(topic: String, partition: Int32, code: KafkaErrorCode)
-    /// `flush` returned with messages still undelivered.
+    /// The broker (or librdkafka after retries) failed the delivery of a queued message;
+    /// `partition` is nil when none had been chosen yet (e.g. the topic is unknown).
+    case deliveryFailed(topic: String, partition: Int32?, code: KafkaErrorCode)
+    /// `flush` returned with messages still undelivered (`rd_kafka_outq_len`, which
+    /// also counts librdkafka events not yet served).
     case flushTimedOut(pendingMessages: Int32)
     case subscribeFailed(topics: [String], code: KafkaErrorCode)
     case assignFailed(topic: String, code: KafkaErrorCode)
@@ -40,7 +42,7 @@ public enum KafkaError: Error, Equatable, CustomStringConvertible {
         case .produceFailed(let topic, let code, let reason):
             return "could not produce to '\(topic)': \(code.name): \(reason)"
         case .deliveryFailed(let topic, let partition, let code):
-            return "delivery to '\(topic)' [\(partition)] failed: \(code)"
+            return "delivery to '\(topic)'\(partition.map { " [\($0)]" } ?? "") failed: \(code)"
         case .flushTimedOut(let pending):
             return "flush timed out with \(pending) message(s) still undelivered"
         case .subscribeFailed(let topics, let code):

@@ -55,16 +55,14 @@ public final class KafkaProducer: Sendable {
     }
 
     /// Waits until every queued message is delivered (or failed).
-    /// - Throws: `KafkaError.flushTimedOut` with the number still outstanding.
+    /// - Throws: `KafkaError.flushTimedOut` with the number of messages (and
+    ///   librdkafka events) still outstanding.
     public func flush(timeout: Duration) throws {
         let result = rd_kafka_flush(handle.pointer, Int32(timeout.kafkaMilliseconds))
         if result != RD_KAFKA_RESP_ERR_NO_ERROR {
             throw KafkaError.flushTimedOut(pendingMessages: rd_kafka_outq_len(handle.pointer))
         }
     }
-
-    /// Messages queued in librdkafka and not yet delivered.
-    public var queuedMessageCount: Int { Int(rd_kafka_outq_len(handle.pointer)) }
 
     /// Hands the message to librdkafka (which copies everything); returns why it
     /// refused, if it did. On success the delivery callback later resolves `id`.
@@ -141,7 +139,9 @@ private let resolveDelivery: @convention(c) (OpaquePointer?, UnsafePointer<rd_ka
         continuation.resume(returning: DeliveryReport(topic: topic, partition: message.pointee.partition,
                                                       offset: message.pointee.offset))
     } else {
-        continuation.resume(throwing: KafkaError.deliveryFailed(topic: topic, partition: message.pointee.partition,
-                                                                code: KafkaErrorCode(message.pointee.err)))
+        let partition = message.pointee.partition
+        continuation.resume(throwing: KafkaError.deliveryFailed(
+            topic: topic, partition: partition == RD_KAFKA_PARTITION_UA ? nil : partition,
+            code: KafkaErrorCode(message.pointee.err)))
     }
 }

@@ -171,6 +171,51 @@ struct EmbeddedBrokerTests {
         #expect(report == DeliveryReport(topic: "big", partition: 0, offset: 0))
     }
 
+    @Test func unknownTopicsAndPartitionsFailWithTheirErrorCodes() async throws {
+        let broker = try EmbeddedBroker()
+        try broker.createTopic(name: "one-partition", partitions: 1)
+        var config = Support.config(broker)
+        config["message.timeout.ms"] = "2000"
+        config["topic.metadata.propagation.max.ms"] = "500"
+        let producer = try KafkaProducer(config: config)
+        _ = try await producer.send(topic: "one-partition", value: Support.bytes("learns the metadata"))
+        do {
+            _ = try await producer.send(topic: "one-partition", partition: 5, value: Support.bytes("x"))
+            Issue.record("partition 5 of 1 was accepted")
+        } catch let KafkaError.produceFailed(topic, code, _) {
+            #expect(topic == "one-partition")
+            #expect(code == .localUnknownPartition)
+            #expect(code.name == "_UNKNOWN_PARTITION")
+        }
+        broker.setTopicError(topic: "missing", error: .unknownTopicOrPartition)
+        await #expect(throws: KafkaError.deliveryFailed(topic: "missing", partition: nil,
+                                                        code: .unknownTopicOrPartition)) {
+            _ = try await producer.send(topic: "missing", value: Support.bytes("x"))
+        }
+        #expect(KafkaError.deliveryFailed(topic: "missing", partition: nil, code: .unknownTopicOrPartition).description
+            == "delivery to 'missing' failed: UNKNOWN_TOPIC_OR_PART (Broker: Unknown topic or partition)")
+    }
+
+    @Test func sendsWaitWhileTheBrokerIsDownAndCompleteWhenItIsBack() async throws {
+        let broker = try EmbeddedBroker()
+        try broker.createTopic(name: "outage", partitions: 1)
+        let producer = try KafkaProducer(config: Support.config(broker))
+        _ = try await producer.send(topic: "outage", value: Support.bytes("before"))
+        try broker.setBrokerDown(1)
+        let pending = Task { try await producer.send(topic: "outage", value: Support.bytes("during")) }
+        try await Task.sleep(for: .milliseconds(200))
+        do {
+            try producer.flush(timeout: .milliseconds(300))
+            Issue.record("flush succeeded with the broker down")
+        } catch let KafkaError.flushTimedOut(pendingMessages) {
+            #expect(pendingMessages >= 1)
+        }
+        try broker.setBrokerUp(1)
+        let report = try await pending.value
+        #expect(report == DeliveryReport(topic: "outage", partition: 0, offset: 1))
+        try producer.flush(timeout: .seconds(5))
+    }
+
     @Test func anIdempotentProducerDeliversOnceThroughInjectedProduceErrors() async throws {
         let broker = try EmbeddedBroker(brokerCount: 3)
         try broker.createTopic(name: "flaky", partitions: 1, replicationFactor: 3)
