@@ -10,7 +10,7 @@ public final class KafkaProducer: Sendable {
     /// Properties a producer gets unless its configuration sets them.
     public static let defaultProperties: [String: String] = ["enable.idempotence": "true"]
 
-    private let handle: KafkaHandle
+    let handle: KafkaHandle
     private let deliveryPoller: PollingThread
 
     public init(config: KafkaConfig, logHandler: KafkaLogHandler? = nil) throws {

@@ -52,6 +52,21 @@ public struct TeacherOutputManifest: Sendable, Equatable, Codable {
         }
     }
 
+    /// A dataset record that has no targets, and why (ARCHITECTURE.md's error codes).
+    public struct Failure: Sendable, Equatable, Codable {
+        public var sequence: Int
+        public var id: String
+        public var code: String
+        public var message: String
+
+        public init(sequence: Int, id: String, code: String, message: String) {
+            self.sequence = sequence
+            self.id = id
+            self.code = code
+            self.message = message
+        }
+    }
+
     public var runID: String
     public var models: Models
     public var tokenizerHash: String
@@ -62,9 +77,11 @@ public struct TeacherOutputManifest: Sendable, Equatable, Codable {
     public var shards: [Shard]
     public var complete: Bool
     public var timings: Timings
+    /// Records left out of the shards (`counts.sequences` counts the written ones).
+    public var failures: [Failure] = []
 
     enum CodingKeys: String, CodingKey {
-        case models, counts, shards, complete, timings
+        case models, counts, shards, complete, timings, failures
         case runID = "run_id"
         case tokenizerHash = "tokenizer_hash"
         case lambdaTags = "lambda_tags"

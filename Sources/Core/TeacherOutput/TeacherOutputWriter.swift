@@ -74,6 +74,12 @@ public struct TeacherOutputWriter: Sendable {
         while manifest.shards.count < shardCount, try writeNextShardIfReady() {}
     }
 
+    /// Lists the dataset records that have no targets in the manifest.
+    public mutating func recordFailures(_ failures: [TeacherOutputManifest.Failure]) throws(TeacherOutputError) {
+        manifest.failures = failures
+        try writeManifest()
+    }
+
     /// Marks the output complete; every sequence must have been added.
     public mutating func finish(finishedAt: Date) throws(TeacherOutputError) {
         guard manifest.shards.count == shardCount else {

@@ -1,0 +1,35 @@
+import Core
+import Foundation
+
+/// The shared shape of a command: parse, print help, turn errors into exit codes.
+enum CommandRunner {
+    static func run(_ spec: CommandSpec, _ arguments: [String], body: (ParsedArguments) async throws -> ExitCode) async -> ExitCode {
+        do {
+            let parsed = try spec.parse(arguments, environment: ProcessInfo.processInfo.environment)
+            if parsed.has("help") {
+                print(spec.helpText, terminator: "")
+                return .success
+            }
+            return try await body(parsed)
+        } catch let error as UsageError {
+            printError("\(error)")
+            return .usage
+        } catch {
+            printError("realign \(spec.name): \(error)")
+            return .failure
+        }
+    }
+
+    static func printError(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    /// `-X key=value` options as a Kafka configuration for `brokers`.
+    static func kafkaConfig(brokers: String?, _ arguments: ParsedArguments) throws(UsageError) -> KafkaConfig {
+        do {
+            return try KafkaConfig(bootstrapServers: brokers, passThrough: arguments.strings("property"))
+        } catch {
+            throw UsageError(command: arguments.command, message: "\(error)")
+        }
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+
+/// A whole fleet inside one coordinator: librdkafka's mock cluster as the broker, the
+/// product's topics, and `realign-worker` processes connected to it. What a command
+/// given no `--brokers` runs on.
+public final class EmbeddedFleet: Sendable {
+    /// Group timings for the embedded fleet: a dead worker's jobs move to another
+    /// member within seconds (FACTS.md: the heartbeat must be well under the session).
+    public static let workerProperties = KafkaConfig.fastTestTimings
+
+    public let broker: EmbeddedBroker
+    public let workers: WorkerProcesses
+    public let partitions: Int
+    public let kafka: KafkaConfig
+
+    public init(workerCount: Int, models: [(name: String, path: String)], topics: Topics, partitions: Int? = nil,
+                threadsPerWorker: Int? = nil, logDirectory: String, workerExecutable: String = WorkerProcesses.defaultExecutable()) throws {
+        broker = try EmbeddedBroker(brokerCount: 1)
+        let partitions = partitions ?? max(4, workerCount)
+        self.partitions = partitions
+        try broker.createTopics(topics.fleetTopics, partitions: partitions, replicationFactor: 1)
+        kafka = KafkaConfig(bootstrapServers: broker.bootstrapServers, properties: Self.workerProperties)
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let threads = threadsPerWorker ?? max(1, cores / max(1, workerCount))
+        var extra: [String] = ["--topic-prefix", topics.prefix]
+        for (key, value) in Self.workerProperties.sorted(by: { $0.key < $1.key }) { extra += ["-X", "\(key)=\(value)"] }
+        workers = try WorkerProcesses(count: workerCount, executable: workerExecutable, brokers: broker.bootstrapServers,
+                                      models: models, threads: threads, extraArguments: extra, logDirectory: logDirectory)
+    }
+
+    /// The fleet as a teacher run sees it; unhealthy when every worker has exited.
+    public var teacherFleet: TeacherRun.Fleet {
+        let workers = self.workers
+        return TeacherRun.Fleet(kafka: kafka, topicCreator: broker, replyPartitions: partitions, replicationFactor: 1) {
+            guard workers.runningCount == 0 else { return nil }
+            return "every worker exited; the end of its log:\n" + workers.logTail(0)
+        }
+    }
+
+    public func shutdown() {
+        workers.stop()
+    }
+}

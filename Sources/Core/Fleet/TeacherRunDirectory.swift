@@ -1,0 +1,106 @@
+import Foundation
+
+/// The on-disk record of a teacher run inside its output directory, so that an
+/// interrupted run resumes where it stopped (`--resume`), even on a fresh broker:
+/// `run.json` (run id and a fingerprint of everything that shapes the output) and
+/// `parts/`, one file per finished job (the reply payload as received) or failed record.
+public struct TeacherRunDirectory: Sendable {
+    public struct Record: Codable, Sendable, Equatable {
+        public var runID: String
+        /// SHA-256 over the dataset records and the run's settings; a resume must match.
+        public var fingerprint: String
+
+        enum CodingKeys: String, CodingKey {
+            case runID = "run_id"
+            case fingerprint
+        }
+    }
+
+    /// A record that failed, as its error reply said.
+    public struct Failure: Codable, Sendable, Equatable {
+        public var sequence: Int
+        public var code: String
+        public var message: String
+    }
+
+    public let path: String
+    var recordPath: String { path + "/run.json" }
+    var partsPath: String { path + "/parts" }
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    public func readRecord() -> Record? {
+        guard let data = FileManager.default.contents(atPath: recordPath) else { return nil }
+        return try? JSONDecoder().decode(Record.self, from: data)
+    }
+
+    /// Creates the directory for a new run; an existing run there is an error unless
+    /// `overwrite` (then it is removed).
+    public func create(_ record: Record, overwrite: Bool) throws {
+        let manager = FileManager.default
+        if manager.fileExists(atPath: path) {
+            let contents = (try? manager.contentsOfDirectory(atPath: path)) ?? []
+            if !contents.isEmpty {
+                guard overwrite else {
+                    throw TeacherRunError("\(path) is not empty; use --resume to continue the run there, or --overwrite to replace it")
+                }
+                try manager.removeItem(atPath: path)
+            }
+        }
+        try manager.createDirectory(atPath: partsPath, withIntermediateDirectories: true)
+        try write(JSONEncoder().encode(record), to: recordPath)
+    }
+
+    func partFile(_ sequences: Range<Int>) -> String {
+        String(format: "%@/seq-%08d-%08d.safetensors", partsPath, sequences.lowerBound, sequences.upperBound)
+    }
+
+    func failureFile(_ sequence: Int) -> String {
+        String(format: "%@/seq-%08d.error.json", partsPath, sequence)
+    }
+
+    public func saveTargets(_ payload: [UInt8], sequences: Range<Int>) throws {
+        try write(Data(payload), to: partFile(sequences))
+    }
+
+    public func saveFailure(_ failure: Failure) throws {
+        try write(JSONEncoder().encode(failure), to: failureFile(failure.sequence))
+    }
+
+    /// The finished parts (by sequence range) and failed records found on disk.
+    public func existingParts() -> (targets: [Range<Int>], failures: [Failure]) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: partsPath)) ?? []
+        var targets: [Range<Int>] = []
+        var failures: [Failure] = []
+        for name in names.sorted() {
+            let fields = name.split(whereSeparator: { $0 == "-" || $0 == "." })
+            if name.hasSuffix(".safetensors"), fields.count == 4, let start = Int(fields[1]), let end = Int(fields[2]), start < end {
+                targets.append(start..<end)
+            } else if name.hasSuffix(".error.json"),
+                      let data = FileManager.default.contents(atPath: partsPath + "/" + name),
+                      let failure = try? JSONDecoder().decode(Failure.self, from: data) {
+                failures.append(failure)
+            }
+        }
+        return (targets, failures)
+    }
+
+    public func loadTargets(_ sequences: Range<Int>) throws -> TeacherTargets {
+        try TeacherTargets(safetensors: SafetensorsFile(path: partFile(sequences)))
+    }
+
+    private func write(_ data: Data, to file: String) throws {
+        let temporary = file + ".tmp"
+        try data.write(to: URL(fileURLWithPath: temporary))
+        _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: file), withItemAt: URL(fileURLWithPath: temporary))
+    }
+}
+
+/// A teacher run that cannot go on, with the reason.
+public struct TeacherRunError: Error, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

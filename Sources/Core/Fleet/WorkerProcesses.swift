@@ -1,0 +1,69 @@
+import Foundation
+
+/// `realign-worker` processes started by a coordinator for an embedded fleet. Each one
+/// watches its parent and exits when the coordinator dies; `stop` asks them to leave
+/// their group (SIGTERM) and kills what is left after a grace period.
+public final class WorkerProcesses: @unchecked Sendable {
+    // `processes` is written once in init; Process is safe to query from any thread.
+    private let processes: [Process]
+    public let logPaths: [String]
+
+    /// The worker binary beside the running executable (`REALIGN_WORKER` overrides).
+    public static func defaultExecutable() -> String {
+        if let path = ProcessInfo.processInfo.environment["REALIGN_WORKER"] { return path }
+        let own = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        return own.deletingLastPathComponent().appendingPathComponent("realign-worker").path
+    }
+
+    public init(count: Int, executable: String, brokers: String, models: [(name: String, path: String)],
+                threads: Int, extraArguments: [String], logDirectory: String) throws {
+        try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
+        guard FileManager.default.isExecutableFile(atPath: executable) else {
+            throw WorkerProcessError(problem: "the worker executable \(executable) is missing (build with `swift build -c release`, or set REALIGN_WORKER)")
+        }
+        var processes: [Process] = []
+        var logPaths: [String] = []
+        for index in 0..<count {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            var arguments = ["--brokers", brokers, "--threads", String(threads), "--parent-pid", String(getpid())]
+            for model in models { arguments += ["--model", "\(model.name)=\(model.path)"] }
+            process.arguments = arguments + extraArguments
+            let logPath = "\(logDirectory)/worker-\(index).log"
+            FileManager.default.createFile(atPath: logPath, contents: nil)
+            let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+            process.standardOutput = log
+            process.standardError = log
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            processes.append(process)
+            logPaths.append(logPath)
+        }
+        self.processes = processes
+        self.logPaths = logPaths
+    }
+
+    public var runningCount: Int { processes.filter(\.isRunning).count }
+
+    public var pids: [Int32] { processes.map(\.processIdentifier) }
+
+    /// SIGTERM to every worker, then SIGKILL to any still running after `grace`.
+    public func stop(grace: Duration = .seconds(15)) {
+        for process in processes where process.isRunning { process.terminate() }
+        let deadline = ContinuousClock.now + grace
+        while runningCount > 0 && ContinuousClock.now < deadline { usleep(50_000) }
+        for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        for process in processes { process.waitUntilExit() }
+    }
+
+    /// The last lines of a worker's log, for an error message.
+    public func logTail(_ index: Int, lines: Int = 5) -> String {
+        guard let text = try? String(contentsOfFile: logPaths[index], encoding: .utf8) else { return "" }
+        return text.split(separator: "\n").suffix(lines).joined(separator: "\n")
+    }
+}
+
+public struct WorkerProcessError: Error, CustomStringConvertible {
+    public var problem: String
+    public var description: String { problem }
+}
