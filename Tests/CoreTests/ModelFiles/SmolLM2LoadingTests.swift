@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Core
 
-/// Loads the whole SmolLM2 GGUF (dequantises 135M weights): run with `-c release`.
+/// Loads the whole SmolLM2 GGUF (dequantises 135M weights); about 5 s in debug, 1 s in release.
 @Suite struct SmolLM2LoadingTests {
     static let samples = TestPaths.fixture("smollm2/dequant-samples.safetensors")
 
@@ -10,7 +10,12 @@ import Testing
         let start = Date()
         let model = try ModelLoader.load(path: TestPaths.smolLM2)
         let seconds = Date().timeIntervalSince(start)
-        #expect(seconds < 2, "load took \(seconds) s")
+        #if DEBUG
+        let limit = 30.0  // unoptimised decode loops; the 2 s budget is for release builds
+        #else
+        let limit = 2.0
+        #endif
+        #expect(seconds < limit, "load took \(seconds) s")
         #expect(model.contentSHA256 == "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53")
         #expect(model.weights.config == ModelConfig(
             family: .llama, vocabSize: 49152, hiddenSize: 576, intermediateSize: 1536, layerCount: 30,
