@@ -3,7 +3,7 @@ import Testing
 @testable import Core
 
 /// Loads the whole SmolLM2 GGUF (dequantises 135M weights); about 5 s in debug, 1 s in release.
-@Suite struct SmolLM2LoadingTests {
+@Suite(.serialized) struct SmolLM2LoadingTests {
     static let samples = TestPaths.fixture("smollm2/dequant-samples.safetensors")
 
     @Test func loadsTheModelFastWithTheConfigTokenizerAndHash() throws {
