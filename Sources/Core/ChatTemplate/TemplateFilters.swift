@@ -1,6 +1,13 @@
 /// Jinja filters (`value | name(arguments)`) as Hugging Face's chat-template
 /// environment defines them (its `tojson` does not HTML-escape).
 extension TemplateRenderer {
+    /// Every filter `applyFilter` implements; the parser rejects others up front.
+    static let knownFilters: Set<String> = [
+        "trim", "tojson", "length", "count", "upper", "lower", "capitalize", "title", "string",
+        "safe", "first", "last", "join", "default", "d", "int", "float", "abs", "list", "reverse",
+        "items", "replace", "map", "select", "reject", "selectattr", "rejectattr",
+    ]
+
     func applyFilter(_ name: String, to value: TemplateRuntimeValue, arguments: EvaluatedArguments, at position: SourcePosition) throws(TemplateError) -> TemplateRuntimeValue {
         let args = arguments.positional
         func argument(_ index: Int, _ keyword: String) -> TemplateRuntimeValue? {

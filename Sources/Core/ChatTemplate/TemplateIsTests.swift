@@ -1,5 +1,13 @@
 /// Jinja tests (`value is name(arguments)`).
 extension TemplateRenderer {
+    /// Every test `applyTest` implements; the parser rejects others up front.
+    static let knownTests: Set<String> = [
+        "defined", "undefined", "none", "string", "boolean", "true", "false", "integer", "float",
+        "number", "mapping", "iterable", "sequence", "callable", "lower", "upper", "even", "odd",
+        "divisibleby", "eq", "equalto", "==", "sameas", "ne", "!=", "lt", "<", "le", "<=", "gt",
+        ">", "greaterthan", "ge", ">=", "in",
+    ]
+
     func applyTest(_ name: String, to value: TemplateRuntimeValue, arguments: [TemplateRuntimeValue], at position: SourcePosition) throws(TemplateError) -> Bool {
         func argument() throws(TemplateError) -> TemplateRuntimeValue {
             guard let first = arguments.first else {

@@ -346,7 +346,11 @@ struct TemplateParser {
         while true {
             if isSymbol("|") {
                 let position = next().position
+                let nameToken = current
                 let name = try expectName()
+                guard TemplateRenderer.knownFilters.contains(name) else {
+                    throw TemplateError(.unsupported, "unknown filter '\(name)'", at: nameToken.position)
+                }
                 var arguments = CallArguments()
                 if isSymbol("(") { arguments = try parseCallArguments() }
                 expression = TemplateExpression(form: .filter(expression, name: name, arguments: arguments), position: position)
@@ -357,7 +361,11 @@ struct TemplateParser {
                     _ = next()
                     negated = true
                 }
+                let nameToken = current
                 let name = try expectName()
+                guard TemplateRenderer.knownTests.contains(name) else {
+                    throw TemplateError(.unsupported, "unknown test '\(name)'", at: nameToken.position)
+                }
                 var arguments = CallArguments()
                 if isSymbol("(") {
                     arguments = try parseCallArguments()
@@ -396,8 +404,8 @@ struct TemplateParser {
                 let position = next().position
                 expression = try parseSubscript(of: expression, at: position)
             } else if isSymbol("(") {
-                let position = current.position
-                expression = TemplateExpression(form: .call(expression, arguments: try parseCallArguments()), position: position)
+                // Errors of a call point at what is called (the function name, or the '.' of a method).
+                expression = TemplateExpression(form: .call(expression, arguments: try parseCallArguments()), position: expression.position)
             } else {
                 return expression
             }

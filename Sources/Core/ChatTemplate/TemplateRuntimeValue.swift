@@ -1,3 +1,5 @@
+import Foundation
+
 /// A value while a template renders: Python's types as Jinja sees them, plus Jinja's
 /// `Undefined` and namespaces (held by the renderer so `ns.x = ...` can mutate them).
 enum TemplateRuntimeValue: Sendable {

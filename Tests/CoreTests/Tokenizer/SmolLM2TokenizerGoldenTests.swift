@@ -39,10 +39,9 @@ import Testing
         return try! JSONDecoder().decode(Goldens.self, from: data)
     }()
 
-    static let tokenizer: Tokenizer = {
-        let spec = try! TokenizerSpec(gguf: GGUFFile(path: TestPaths.smolLM2))
-        return try! Tokenizer(spec: spec)
-    }()
+    static let gguf: GGUFFile = try! GGUFFile(path: TestPaths.smolLM2)
+
+    static let tokenizer: Tokenizer = try! Tokenizer(spec: TokenizerSpec(gguf: gguf))
 
     static var caseNames: [String] { goldens.cases.map(\.name) }
 
@@ -95,10 +94,18 @@ import Testing
     @Test func chatTemplateRendersTheGoldenPromptText() throws {
         let golden = Self.golden("chat_template")
         let template = try ChatTemplate(source: SmolLM2Template.source)
-        let text = try template.render(
-            messages: try #require(golden.messages), addGenerationPrompt: try #require(golden.add_generation_prompt))
+        #expect(golden.add_generation_prompt == true)
+        let text = try template.render(messages: try #require(golden.messages), addGenerationPrompt: true)
         #expect(text == golden.text)
         #expect(Self.tokenizer.encode(text) == golden.ids)
+    }
+
+    @Test func theGGUFsOwnChatTemplateRendersTheGoldenPromptText() throws {
+        let golden = Self.golden("chat_template")
+        let source = try #require(try Self.gguf.string("tokenizer.chat_template"))
+        #expect(source.trimmingCharacters(in: .newlines) == SmolLM2Template.source)
+        let text = try ChatTemplate(source: source).render(messages: try #require(golden.messages), addGenerationPrompt: true)
+        #expect(text == golden.text)
     }
 
     @Test func streamingBytesConcatenateToTheText() {
