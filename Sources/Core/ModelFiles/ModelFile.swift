@@ -7,6 +7,8 @@ public struct ModelFile: Sendable {
     public var tokenizer: TokenizerSpec?
     /// The raw `tokenizer.json` of a Hugging Face directory.
     public var huggingFaceTokenizerJSON: [UInt8]?
+    /// The raw `tokenizer_config.json` of a Hugging Face directory (bos/eos, add_bos_token).
+    public var huggingFaceTokenizerConfigJSON: [UInt8]?
     public var chatTemplate: String?
     /// Ids that end generation: GGUF eos (and eot, when declared); Hugging Face
     /// `generation_config.json` `eos_token_id` (or `config.json`'s).
@@ -16,12 +18,13 @@ public struct ModelFile: Sendable {
 
     public init(
         path: String, weights: ModelWeights, tokenizer: TokenizerSpec?, huggingFaceTokenizerJSON: [UInt8]?,
-        chatTemplate: String?, stopTokenIds: [Int32], contentSHA256: String
+        huggingFaceTokenizerConfigJSON: [UInt8]? = nil, chatTemplate: String?, stopTokenIds: [Int32], contentSHA256: String
     ) {
         self.path = path
         self.weights = weights
         self.tokenizer = tokenizer
         self.huggingFaceTokenizerJSON = huggingFaceTokenizerJSON
+        self.huggingFaceTokenizerConfigJSON = huggingFaceTokenizerConfigJSON
         self.chatTemplate = chatTemplate
         self.stopTokenIds = stopTokenIds
         self.contentSHA256 = contentSHA256

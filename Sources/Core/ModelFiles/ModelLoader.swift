@@ -32,7 +32,8 @@ public enum ModelLoader {
         let directory = try HuggingFaceDirectory(path: path)
         return ModelFile(
             path: path, weights: try ModelWeights(huggingFace: directory), tokenizer: nil,
-            huggingFaceTokenizerJSON: try directory.tokenizerJSON(), chatTemplate: try directory.chatTemplate(),
+            huggingFaceTokenizerJSON: try directory.tokenizerJSON(),
+            huggingFaceTokenizerConfigJSON: try directory.tokenizerConfigJSON(), chatTemplate: try directory.chatTemplate(),
             stopTokenIds: try directory.stopTokenIds(), contentSHA256: directory.contentSHA256)
     }
 }

@@ -17,6 +17,12 @@ public final class ServedModel: Sendable {
         let spec: TokenizerSpec
         if let fromGGUF = file.tokenizer {
             spec = fromGGUF
+        } else if let json = file.huggingFaceTokenizerJSON {
+            do {
+                spec = try TokenizerSpec(huggingFaceTokenizerJSON: json, tokenizerConfigJSON: file.huggingFaceTokenizerConfigJSON)
+            } catch {
+                throw fail("tokenizer.json: \(error)")
+            }
         } else {
             throw fail("the model has no tokenizer (no tokenizer.ggml.* metadata, no tokenizer.json)")
         }

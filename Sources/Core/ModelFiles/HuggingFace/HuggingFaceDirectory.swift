@@ -88,6 +88,13 @@ struct HuggingFaceDirectory {
         return try Self.contents(of: file)
     }
 
+    /// The raw bytes of `tokenizer_config.json`, if the directory has one.
+    func tokenizerConfigJSON() throws(FileError) -> [UInt8]? {
+        let file = Self.join(path, "tokenizer_config.json")
+        guard FileManager.default.fileExists(atPath: file) else { return nil }
+        return try Self.contents(of: file)
+    }
+
     /// `chat_template.jinja` (transformers 5), else `tokenizer_config.json`'s
     /// `chat_template` (a string, or a list of named templates: the `default` one).
     func chatTemplate() throws(FileError) -> String? {
