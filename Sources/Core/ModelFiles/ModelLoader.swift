@@ -25,7 +25,7 @@ public enum ModelLoader {
         return ModelFile(
             path: path, weights: weights, tokenizer: tokenizer, huggingFaceTokenizerJSON: nil,
             chatTemplate: try gguf.string("tokenizer.chat_template"), stopTokenIds: stops,
-            contentSHA256: SHA256.hex(gguf.file.contents))
+            contentSHA256: withExtendedLifetime(gguf.file) { SHA256.hex($0.contents) })
     }
 
     public static func loadHuggingFace(directory path: String) throws(FileError) -> ModelFile {

@@ -7,10 +7,15 @@ extension GGUFFile {
 
     public func integer(_ key: String) throws(FileError) -> Int? {
         guard let value = metadata[key] else { return nil }
-        guard let integer = value.integer, let exact = Int(exactly: integer) else {
+        switch value {
+        case .uint8, .int8, .uint16, .int16, .uint32, .int32, .uint64, .int64:
+            guard let integer = value.integer, let exact = Int(exactly: integer) else {
+                throw error("metadata \(key) (\(value.type)) is not an integer that fits in Int")
+            }
+            return exact
+        default:
             throw error("metadata \(key) is \(value.type), expected an integer")
         }
-        return exact
     }
 
     public func requiredInteger(_ key: String) throws(FileError) -> Int {

@@ -1,43 +1,58 @@
+import Dispatch
+import Synchronization
+
 extension ModelWeights {
     /// All weights of a `llama` or `qwen2` GGUF file, dequantised to float32 in Hugging
     /// Face naming and orientation. `llama` `attn_q`/`attn_k` rows (and biases, if any)
     /// are un-permuted to Hugging Face order; `qwen2` files are already in that order.
     /// Every tensor must have the shape the configuration implies, and a tensor the
     /// architecture does not use is an error (it would otherwise be silently ignored).
+    /// Layers are decoded in parallel: the load is bound by writing fresh memory.
     public init(gguf: GGUFFile) throws(FileError) {
         let config = try ModelConfig(gguf: gguf)
-        var loader = GGUFWeightLoader(gguf: gguf, config: config)
-        let hidden = config.hiddenSize
-        let qRows = config.headCount * config.headDim
-        let kvRows = config.kvHeadCount * config.headDim
-        let unpermute = config.family == .llama
-        let biasesRequired = config.family == .qwen2
-
-        let embedding = try loader.matrix("token_embd.weight", rows: config.vocabSize, cols: hidden)
-        var layers: [LayerWeights] = []
-        layers.reserveCapacity(config.layerCount)
-        for layer in 0..<config.layerCount {
-            let prefix = "blk.\(layer)."
-            layers.append(LayerWeights(
-                inputNorm: try loader.vector(prefix + "attn_norm.weight", count: hidden),
-                qProj: try loader.matrix(prefix + "attn_q.weight", rows: qRows, cols: hidden, unpermute: unpermute),
-                kProj: try loader.matrix(prefix + "attn_k.weight", rows: kvRows, cols: hidden, unpermute: unpermute),
-                vProj: try loader.matrix(prefix + "attn_v.weight", rows: kvRows, cols: hidden),
-                oProj: try loader.matrix(prefix + "attn_output.weight", rows: hidden, cols: qRows),
-                qBias: try loader.bias(prefix + "attn_q.bias", count: qRows, required: biasesRequired, unpermute: unpermute),
-                kBias: try loader.bias(prefix + "attn_k.bias", count: kvRows, required: biasesRequired, unpermute: unpermute),
-                vBias: try loader.bias(prefix + "attn_v.bias", count: kvRows, required: biasesRequired),
-                postAttentionNorm: try loader.vector(prefix + "ffn_norm.weight", count: hidden),
-                gateProj: try loader.matrix(prefix + "ffn_gate.weight", rows: config.intermediateSize, cols: hidden),
-                upProj: try loader.matrix(prefix + "ffn_up.weight", rows: config.intermediateSize, cols: hidden),
-                downProj: try loader.matrix(prefix + "ffn_down.weight", rows: hidden, cols: config.intermediateSize)))
+        let results = Mutex(GGUFLoadResults(layerCount: config.layerCount))
+        // Job 0 is the embedding, final norm and output head; job i + 1 is layer i.
+        DispatchQueue.concurrentPerform(iterations: config.layerCount + 1) { job in
+            var loader = GGUFWeightLoader(gguf: gguf, config: config)
+            do throws(FileError) {
+                if job == 0 {
+                    let embedding = try loader.matrix("token_embd.weight", rows: config.vocabSize, cols: config.hiddenSize)
+                    let finalNorm = try loader.vector("output_norm.weight", count: config.hiddenSize)
+                    let outputHead = config.tieWordEmbeddings
+                        ? embedding
+                        : try loader.matrix("output.weight", rows: config.vocabSize, cols: config.hiddenSize)
+                    let used = loader.used
+                    results.withLock { $0.shared = (embedding, finalNorm, outputHead); $0.used.formUnion(used) }
+                } else {
+                    let layer = try loader.layer(job - 1)
+                    let used = loader.used
+                    results.withLock { $0.layers[job - 1] = layer; $0.used.formUnion(used) }
+                }
+            } catch {
+                results.withLock { $0.failures.append((job, error)) }
+            }
         }
-        let finalNorm = try loader.vector("output_norm.weight", count: hidden)
-        let outputHead = config.tieWordEmbeddings
-            ? embedding
-            : try loader.matrix("output.weight", rows: config.vocabSize, cols: hidden)
-        try loader.requireAllTensorsUsed()
-        self.init(config: config, embedding: embedding, layers: layers, finalNorm: finalNorm, outputHead: outputHead)
+        let finished = results.withLock { $0 }
+        if let failure = finished.failures.min(by: { $0.job < $1.job }) { throw failure.error }
+        guard let shared = finished.shared else { throw gguf.error("shared tensors were not loaded") }
+        if let unused = gguf.tensors.first(where: { !finished.used.contains($0.name) }) {
+            throw gguf.error("tensor \(unused.name) is not used by the \(config.family.rawValue) architecture (\(gguf.tensors.count - finished.used.count) unused in all)")
+        }
+        self.init(
+            config: config, embedding: shared.embedding, layers: finished.layers.compactMap { $0 },
+            finalNorm: shared.finalNorm, outputHead: shared.outputHead)
+    }
+}
+
+/// What the parallel jobs of a GGUF load hand back.
+struct GGUFLoadResults: Sendable {
+    var shared: (embedding: Matrix, finalNorm: [Float], outputHead: Matrix)?
+    var layers: [LayerWeights?]
+    var used: Set<String> = []
+    var failures: [(job: Int, error: FileError)] = []
+
+    init(layerCount: Int) {
+        layers = Array(repeating: nil, count: layerCount)
     }
 }
 
@@ -45,7 +60,7 @@ extension ModelWeights {
 struct GGUFWeightLoader {
     let gguf: GGUFFile
     let config: ModelConfig
-    private var used: Set<String> = []
+    private(set) var used: Set<String> = []
 
     init(gguf: GGUFFile, config: ModelConfig) {
         self.gguf = gguf
@@ -61,6 +76,29 @@ struct GGUFWeightLoader {
         }
         used.insert(name)
         return try Dequantization.floats(of: tensor, bytes: gguf.bytes(of: tensor), path: gguf.path)
+    }
+
+    /// Decoder layer `index` (`blk.<index>.*`).
+    mutating func layer(_ index: Int) throws(FileError) -> LayerWeights {
+        let hidden = config.hiddenSize
+        let qRows = config.headCount * config.headDim
+        let kvRows = config.kvHeadCount * config.headDim
+        let unpermute = config.family == .llama
+        let biasesRequired = config.family == .qwen2
+        let prefix = "blk.\(index)."
+        return LayerWeights(
+            inputNorm: try vector(prefix + "attn_norm.weight", count: hidden),
+            qProj: try matrix(prefix + "attn_q.weight", rows: qRows, cols: hidden, unpermute: unpermute),
+            kProj: try matrix(prefix + "attn_k.weight", rows: kvRows, cols: hidden, unpermute: unpermute),
+            vProj: try matrix(prefix + "attn_v.weight", rows: kvRows, cols: hidden),
+            oProj: try matrix(prefix + "attn_output.weight", rows: hidden, cols: qRows),
+            qBias: try bias(prefix + "attn_q.bias", count: qRows, required: biasesRequired, unpermute: unpermute),
+            kBias: try bias(prefix + "attn_k.bias", count: kvRows, required: biasesRequired, unpermute: unpermute),
+            vBias: try bias(prefix + "attn_v.bias", count: kvRows, required: biasesRequired),
+            postAttentionNorm: try vector(prefix + "ffn_norm.weight", count: hidden),
+            gateProj: try matrix(prefix + "ffn_gate.weight", rows: config.intermediateSize, cols: hidden),
+            upProj: try matrix(prefix + "ffn_up.weight", rows: config.intermediateSize, cols: hidden),
+            downProj: try matrix(prefix + "ffn_down.weight", rows: hidden, cols: config.intermediateSize))
     }
 
     /// A `[rows, cols]` matrix (GGUF ne `[cols, rows]`), optionally un-permuted per head.
@@ -85,16 +123,10 @@ struct GGUFWeightLoader {
             values.withUnsafeBufferPointer { source in
                 for row in 0..<rows {
                     let target = LlamaRowPermutation.huggingFaceRow(ofGGUFRow: row, headDim: headDim)
-                    (buffer.baseAddress! + target * cols).update(from: source.baseAddress! + row * cols, count: cols)
+                    (buffer.baseAddress! + target * cols).initialize(from: source.baseAddress! + row * cols, count: cols)
                 }
             }
             initialized = values.count
-        }
-    }
-
-    func requireAllTensorsUsed() throws(FileError) {
-        if let unused = gguf.tensors.first(where: { !used.contains($0.name) }) {
-            throw gguf.error("tensor \(unused.name) is not used by the \(config.family.rawValue) architecture (\(gguf.tensors.count - used.count) unused in all)")
         }
     }
 }

@@ -69,16 +69,23 @@ struct HuggingFaceDirectory {
         URL(fileURLWithPath: directory).appendingPathComponent(file).path
     }
 
+    static func contents(of file: String) throws(FileError) -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw FileError(path: file, problem: "cannot read")
+        }
+        return Array(data)
+    }
+
     /// SHA-256 of the weight files' bytes, shards in order.
     var contentSHA256: String {
-        SHA256.hex(concatenationOf: shards.map { $0.mapped.contents })
+        withExtendedLifetime(shards) { SHA256.hex(concatenationOf: $0.map { $0.mapped.contents }) }
     }
 
     /// The raw bytes of `tokenizer.json`, if the directory has one.
     func tokenizerJSON() throws(FileError) -> [UInt8]? {
         let file = Self.join(path, "tokenizer.json")
         guard FileManager.default.fileExists(atPath: file) else { return nil }
-        return Array(try MappedFile(path: file).contents)
+        return try Self.contents(of: file)
     }
 
     /// `chat_template.jinja` (transformers 5), else `tokenizer_config.json`'s
@@ -86,8 +93,7 @@ struct HuggingFaceDirectory {
     func chatTemplate() throws(FileError) -> String? {
         let jinja = Self.join(path, "chat_template.jinja")
         if FileManager.default.fileExists(atPath: jinja) {
-            let bytes = try MappedFile(path: jinja).contents
-            guard let template = String(validating: bytes, as: UTF8.self) else {
+            guard let template = String(validating: try Self.contents(of: jinja), as: UTF8.self) else {
                 throw FileError(path: jinja, problem: "not valid UTF-8")
             }
             return template
