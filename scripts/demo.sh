@@ -15,4 +15,4 @@ exec .build/release/realign teacher \
     --aligned-system "Answer in one short sentence." \
     --lambda 0.5,2 --top-k 32 \
     --workers "${WORKERS:-2}" \
-    --out "$out"
+    --out "$out" ${RESUME:+--resume} ${RESUME:---overwrite}

@@ -36,18 +36,17 @@ public struct TeacherRunDirectory: Sendable {
         return try? JSONDecoder().decode(Record.self, from: data)
     }
 
-    /// Creates the directory for a new run; an existing run there is an error unless
-    /// `overwrite` (then it is removed).
+    /// Creates the directory for a new run. An earlier run's output there is an error
+    /// unless `overwrite` (then it is removed); other files (worker logs) stay.
     public func create(_ record: Record, overwrite: Bool) throws {
         let manager = FileManager.default
-        if manager.fileExists(atPath: path) {
-            let contents = (try? manager.contentsOfDirectory(atPath: path)) ?? []
-            if !contents.isEmpty {
-                guard overwrite else {
-                    throw TeacherRunError("\(path) is not empty; use --resume to continue the run there, or --overwrite to replace it")
-                }
-                try manager.removeItem(atPath: path)
+        let contents = (try? manager.contentsOfDirectory(atPath: path)) ?? []
+        let earlier = contents.filter { $0 == "run.json" || $0 == "parts" || $0 == TeacherOutputManifest.fileName || $0.hasPrefix("targets-") }
+        if !earlier.isEmpty {
+            guard overwrite else {
+                throw TeacherRunError("\(path) holds an earlier run; use --resume to continue it, or --overwrite to replace it")
             }
+            for name in earlier { try manager.removeItem(atPath: path + "/" + name) }
         }
         try manager.createDirectory(atPath: partsPath, withIntermediateDirectories: true)
         try write(JSONEncoder().encode(record), to: recordPath)
@@ -94,7 +93,9 @@ public struct TeacherRunDirectory: Sendable {
     private func write(_ data: Data, to file: String) throws {
         let temporary = file + ".tmp"
         try data.write(to: URL(fileURLWithPath: temporary))
-        _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: file), withItemAt: URL(fileURLWithPath: temporary))
+        guard rename(temporary, file) == 0 else {
+            throw TeacherRunError("cannot write \(file): \(String(cString: strerror(errno)))")
+        }
     }
 }
 
