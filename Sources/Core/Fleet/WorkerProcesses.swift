@@ -30,7 +30,9 @@ public final class WorkerProcesses: @unchecked Sendable {
             for model in models { arguments += ["--model", "\(model.name)=\(model.path)"] }
             process.arguments = arguments + extraArguments
             let logPath = "\(logDirectory)/worker-\(index).log"
-            FileManager.default.createFile(atPath: logPath, contents: nil)
+            guard FileManager.default.createFile(atPath: logPath, contents: nil) else {
+                throw WorkerProcessError(problem: "cannot create the worker log \(logPath)")
+            }
             let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
             process.standardOutput = log
             process.standardError = log

@@ -17,7 +17,7 @@ public enum JobDecoder {
     public static func peekEnvelope(_ bytes: [UInt8]) -> (id: String?, replyTo: String?) {
         guard let root = try? JSONParser.parse(bytes) else { return (nil, nil) }
         let id = root["id"].flatMap(idString)
-        let replyTo = root["reply_to"]?.stringValue.flatMap { KafkaTopicName.isLegal($0) ? $0 : nil }
+        let replyTo = root["reply_to"]?.stringValue.flatMap { Topics.isLegalTopicName($0) ? $0 : nil }
         return (id, replyTo)
     }
 
@@ -49,7 +49,7 @@ public enum JobDecoder {
             throw fail(.unknownKind, "'kind' \(kindValue.jsonText) is not one of \(known)")
         }
         guard let replyToValue = root["reply_to"] else { throw fail(.badReplyTo, "'reply_to' is missing") }
-        guard let replyTo = replyToValue.stringValue, KafkaTopicName.isLegal(replyTo) else {
+        guard let replyTo = replyToValue.stringValue, Topics.isLegalTopicName(replyTo) else {
             throw fail(.badReplyTo, "'reply_to' \(replyToValue.jsonText) is not a legal Kafka topic name (1 to 249 characters of [a-zA-Z0-9._-], not '.' or '..')")
         }
         var deadlineMs: Int64 = 0

@@ -47,10 +47,10 @@ public struct TeacherJob: Sendable, Equatable {
     /// The checks that need no model: everything `JobDecoder` enforces after parsing.
     public func validate() throws(JobError) {
         func fail(_ code: JobErrorCode, _ message: String) -> JobError {
-            JobError(code, message, jobID: id, replyTo: KafkaTopicName.isLegal(replyTo) ? replyTo : nil)
+            JobError(code, message, jobID: id, replyTo: Topics.isLegalTopicName(replyTo) ? replyTo : nil)
         }
         guard !id.isEmpty else { throw fail(.malformedJSON, "'id' must not be empty") }
-        guard KafkaTopicName.isLegal(replyTo) else {
+        guard Topics.isLegalTopicName(replyTo) else {
             throw fail(.badReplyTo, "'reply_to' \"\(replyTo)\" is not a legal Kafka topic name (1 to 249 characters of [a-zA-Z0-9._-], not '.' or '..')")
         }
         guard deadlineMs >= 0 else { throw fail(.malformedJSON, "'deadline_ms' must not be negative") }
