@@ -53,10 +53,21 @@ public struct TeacherJobRunner: Sendable {
             throw fail(.replyTooLarge, "the reply would take \(replyBytes) bytes (\(rowCount) response rows, \(job.lambdas.count) lambdas, top \(job.topK)), over the limit of \(maxReplyBytes)")
         }
 
-        let refLogits = ref.transformer.logits(sequences: refViews.map(\.ids), rows: refViews.map(\.responseRows))
-        let alignedLogits = sharedView
-            ? refLogits
-            : aligned.transformer.logits(sequences: alignedViews.map(\.ids), rows: alignedViews.map(\.responseRows))
+        let refLogits: [Matrix]
+        let alignedLogits: [Matrix]
+        if sharedView {
+            refLogits = ref.transformer.logits(sequences: refViews.map(\.ids), rows: refViews.map(\.responseRows))
+            alignedLogits = refLogits
+        } else if ref === aligned {
+            // One model, two prompts: both views in one batch, so each weight is read once.
+            let views = refViews + alignedViews
+            let both = ref.transformer.logits(sequences: views.map(\.ids), rows: views.map(\.responseRows))
+            refLogits = Array(both[..<refViews.count])
+            alignedLogits = Array(both[refViews.count...])
+        } else {
+            refLogits = ref.transformer.logits(sequences: refViews.map(\.ids), rows: refViews.map(\.responseRows))
+            alignedLogits = aligned.transformer.logits(sequences: alignedViews.map(\.ids), rows: alignedViews.map(\.responseRows))
+        }
 
         var perLambda = job.lambdaTags.map { LambdaTargets(tag: $0, topKIDs: [], topKLogprobs: [], targetLogprob: []) }
         for (index, view) in refViews.enumerated() {
