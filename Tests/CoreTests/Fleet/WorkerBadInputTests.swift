@@ -1,0 +1,182 @@
+import Foundation
+import Testing
+@testable import Core
+
+/// One real `realign-worker` process on an in-process broker, fed every kind of bad job
+/// of the contract (ARCHITECTURE.md, "Topics and messages"): each must get its exact
+/// error code in a JSON error reply on its `reply_to` (when that can be read) and a copy
+/// in the DLQ, and the worker must then still serve a good job, byte for byte as this
+/// process computes it.
+///
+/// Needs the release binaries beside the test executable (`swift build -c release`,
+/// then `swift test -c release`) or `REALIGN_WORKER`.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct WorkerBadInputTests {
+    static let partitions = 4
+    static let caseHeader = "realign-test-case"
+    static let maxReplyBytes = 1_000_000
+
+    @Test func everyBadJobIsAnsweredWithItsCodeAndTheWorkerKeepsServing() async throws {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("realign-worker-bad-input-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let tinyPath = try ByteTokenizerModelDirectory.make(at: "\(directory)/tiny")
+
+        let topics = Topics()
+        let broker = try EmbeddedBroker()
+        try broker.createTopics(topics.fleetTopics, partitions: Self.partitions, replicationFactor: 1)
+        let replyTopic = topics.replies("bad-input")
+        try broker.createTopic(name: replyTopic, partitions: Self.partitions)
+
+        let workers = try WorkerProcesses(
+            count: 1, executable: WorkerProcesses.defaultExecutable(), brokers: broker.bootstrapServers,
+            models: [("smol", TestPaths.smolLM2), ("tiny", tinyPath)], threads: 1,
+            extraArguments: ["-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=1000"],
+            logDirectory: "\(directory)/logs")
+        defer { workers.stop(grace: .seconds(10)) }
+        let workerLog = { "the end of the worker's log:\n" + workers.logTail(0, lines: 8) }
+
+        // The same models in this process, for the expected messages and the good reply.
+        let smol = try ServedModel.load(name: "smol", path: TestPaths.smolLM2)
+        let tiny = try ServedModel.load(name: "tiny", path: tinyPath)
+        #expect(smol.tokenizer.contentSHA256 != tiny.tokenizer.contentSHA256)
+        let runner = TeacherJobRunner(models: ["smol": smol, "tiny": tiny], maxReplyBytes: Self.maxReplyBytes)
+
+        let config = KafkaTestSupport.config(broker)
+        let producer = try KafkaProducer(config: config)
+        let cases = BadJobCase.all(replyTo: replyTopic)
+        #expect(Set(cases.map { SHA256.hex($0.bytes) }).count == cases.count, "cases are told apart by their bytes' hash")
+        var reports: [String: DeliveryReport] = [:]
+        for job in cases {
+            reports[job.name] = try await producer.send(topic: topics.jobs, key: job.key, value: job.bytes,
+                                                        headers: [KafkaHeader(name: Self.caseHeader, string: job.name)])
+        }
+
+        // A job's error reply is sent before its DLQ copy, so with every copy in, every reply is.
+        let replies = try TopicReader(config: config, topic: replyTopic, partitions: Self.partitions)
+        let deadLetters = try TopicReader(config: config, topic: topics.dlq, partitions: Self.partitions)
+        try deadLetters.read(within: .seconds(90), context: workerLog) { $0.count >= cases.count }
+        let replyingCount = cases.filter(\.replies).count
+        try replies.read(within: .seconds(15), context: workerLog) { $0.count >= replyingCount }
+        #expect(deadLetters.messages.count == cases.count)
+        #expect(replies.messages.count == replyingCount)
+
+        for job in cases {
+            let expected = Self.inProcessError(job.bytes, runner: runner)
+            try checkAnswer(to: job, expected: expected, report: try #require(reports[job.name]),
+                            replies: replies.messages, deadLetters: deadLetters.messages, jobsTopic: topics.jobs)
+        }
+
+        // The worker goes on serving: one good job, computed again here.
+        let goodID = "good-after-bad"
+        let goodBytes = Array(BadJobCase.jobText(id: goodID, replyTo: replyTopic, body: BadJobCase.teacherBody()).utf8)
+        let repliesBefore = replies.messages.count
+        _ = try await producer.send(topic: topics.jobs, key: Array(goodID.utf8), value: goodBytes)
+        try replies.read(within: .seconds(60), context: workerLog) { $0.count > repliesBefore }
+        #expect(replies.messages.count == repliesBefore + 1)
+        let reply = replies.messages[repliesBefore]
+        #expect(reply.keyString == goodID)
+        #expect(reply.headers == [
+            KafkaHeader(name: ReplyHeaders.contentType, string: TeacherTargets.contentType),
+            KafkaHeader(name: ReplyHeaders.jobID, string: goodID),
+            KafkaHeader(name: ReplyHeaders.jobSHA256, string: SHA256.hex(goodBytes)),
+        ])
+
+        let job = try JobDecoder.decode(goodBytes)
+        let rendered = try SequenceRenderer(model: smol).render(try #require(job.sequences.first), systemOverride: nil)
+        let tokens = rendered.ids.count
+        let rows = tokens - rendered.promptLength
+        let payloadPath = "\(directory)/good-reply.safetensors"
+        try Data(reply.value).write(to: URL(fileURLWithPath: payloadPath))
+        let file = try SafetensorsFile(path: payloadPath)
+        var expectedShapes: [String: [Int]] = [
+            "input_ids": [tokens], "input_offsets": [2], "prompt_lens": [1], "seq_offsets": [2], "target_ids": [rows],
+        ]
+        for tag in ["0.5", "2.0"] {
+            expectedShapes[LambdaTag.topKIDsName(tag)] = [rows, 8]
+            expectedShapes[LambdaTag.topKLogprobsName(tag)] = [rows, 8]
+            expectedShapes[LambdaTag.targetLogprobName(tag)] = [rows]
+        }
+        #expect(file.tensors.mapValues(\.shape) == expectedShapes)
+        let served = try TeacherTargets(safetensors: file)
+        #expect(served.metadata.jobID == goodID)
+        #expect(served.metadata.lambdaTags == ["0.5", "2.0"])
+        #expect(served.inputIDs == rendered.ids)
+        #expect(served.promptLens == [Int32(rendered.promptLength)])
+
+        let computedHere = try runner.run(job)
+        #expect(served == computedHere)
+        #expect(reply.value == computedHere.serialized(), "the worker's reply and this process's computation differ")
+        #expect(workers.runningCount == 1, "the worker exited: \(workerLog())")
+
+        // Its log tells the same story: one failure line per bad job, with its code.
+        workers.stop(grace: .seconds(10))
+        let lines = try String(contentsOfFile: workers.logPaths[0], encoding: .utf8).split(separator: "\n")
+        let logged = lines.compactMap { try? JSONParser.parse(String($0)) }
+        let failedCodes = logged.filter { $0["msg"]?.stringValue == "job failed" }.compactMap { $0["code"]?.stringValue }
+        #expect(failedCodes.sorted() == cases.map(\.code.rawValue).sorted())
+        #expect(logged.filter { $0["msg"]?.stringValue == "job done" }.compactMap { $0["job"]?.stringValue } == [goodID])
+        #expect(logged.last?["msg"]?.stringValue == "worker stopping")
+    }
+
+    /// What this process's decoder and runner say about a job: the failure every bad
+    /// job must meet before any compute.
+    static func inProcessError(_ bytes: [UInt8], runner: TeacherJobRunner) -> JobError? {
+        do {
+            _ = try runner.run(try JobDecoder.decode(bytes))
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    /// The job's DLQ copy and error reply, header by header.
+    func checkAnswer(to job: BadJobCase, expected: JobError?, report: DeliveryReport, replies: [KafkaMessage],
+                     deadLetters: [KafkaMessage], jobsTopic: String) throws {
+        let comment: Comment = "case \(job.name)"
+        let sha = SHA256.hex(job.bytes)
+        let expected = try #require(expected, "case \(job.name): the job passes in this process")
+        #expect(expected.code == job.code, comment)
+
+        let copies = deadLetters.filter { $0.header(ReplyHeaders.jobSHA256) == Array(sha.utf8) }
+        #expect(copies.count == 1, comment)
+        let copy = try #require(copies.first, comment)
+        #expect(copy.key == job.key, comment)
+        #expect(copy.value == job.bytes, comment)
+        let message = try #require(copy.header(ReplyHeaders.errorMessage).flatMap { String(validating: $0, as: UTF8.self) }, comment)
+        #expect(copy.headers == [
+            KafkaHeader(name: Self.caseHeader, string: job.name),
+            KafkaHeader(name: ReplyHeaders.errorCode, string: job.code.rawValue),
+            KafkaHeader(name: ReplyHeaders.errorMessage, string: message),
+            KafkaHeader(name: ReplyHeaders.sourceTopic, string: jobsTopic),
+            KafkaHeader(name: ReplyHeaders.sourcePartition, string: String(report.partition)),
+            KafkaHeader(name: ReplyHeaders.sourceOffset, string: String(report.offset)),
+            KafkaHeader(name: ReplyHeaders.jobSHA256, string: sha),
+        ], comment)
+        #expect(message.contains(job.messageFragment), "case \(job.name): \(message)")
+        // The expired message says how long ago the deadline passed, which differs by now.
+        if job.code != .expired { #expect(message == expected.message, comment) }
+
+        let answers = replies.filter { $0.header(ReplyHeaders.jobSHA256) == Array(sha.utf8) }
+        guard job.replies else {
+            #expect(answers.isEmpty, comment)
+            return
+        }
+        #expect(answers.count == 1, comment)
+        let answer = try #require(answers.first, comment)
+        #expect(answer.key == job.replyID.map { Array($0.utf8) }, comment)
+        var headers = [
+            KafkaHeader(name: ReplyHeaders.contentType, string: ReplyHeaders.jsonContentType),
+            KafkaHeader(name: ReplyHeaders.status, string: "error"),
+            KafkaHeader(name: ReplyHeaders.jobSHA256, string: sha),
+        ]
+        if let id = job.replyID { headers.append(KafkaHeader(name: ReplyHeaders.jobID, string: id)) }
+        #expect(answer.headers == headers, comment)
+        let json = try JSONParser.parse(answer.value)
+        #expect(json == .object([
+            JSONMember("id", job.replyID.map { .string($0) } ?? .null),
+            JSONMember("error", .object([JSONMember("code", .string(job.code.rawValue)), JSONMember("message", .string(message))])),
+        ]), comment)
+    }
+}
