@@ -12,30 +12,17 @@ import Testing
 /// then `swift test -c release`) or `REALIGN_WORKER`.
 @Suite(.serialized, .timeLimit(.minutes(3)))
 struct WorkerBadInputTests {
-    static let partitions = 4
     static let caseHeader = "realign-test-case"
     static let maxReplyBytes = 1_000_000
 
     @Test func everyBadJobIsAnsweredWithItsCodeAndTheWorkerKeepsServing() async throws {
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("realign-worker-bad-input-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try SingleWorkerFleet.temporaryDirectory("worker-bad-input")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let tinyPath = try ByteTokenizerModelDirectory.make(at: "\(directory)/tiny")
-
-        let topics = Topics()
-        let broker = try EmbeddedBroker()
-        try broker.createTopics(topics.fleetTopics, partitions: Self.partitions, replicationFactor: 1)
-        let replyTopic = topics.replies("bad-input")
-        try broker.createTopic(name: replyTopic, partitions: Self.partitions)
-
-        let workers = try WorkerProcesses(
-            count: 1, executable: WorkerProcesses.defaultExecutable(), brokers: broker.bootstrapServers,
-            models: [("smol", TestPaths.smolLM2), ("tiny", tinyPath)], threads: 1,
-            extraArguments: ["-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=1000"],
-            logDirectory: "\(directory)/logs")
-        defer { workers.stop(grace: .seconds(10)) }
-        let workerLog = { "the end of the worker's log:\n" + workers.logTail(0, lines: 8) }
+        let fleet = try SingleWorkerFleet(models: [("smol", TestPaths.smolLM2), ("tiny", tinyPath)],
+                                          logDirectory: "\(directory)/logs", runID: "bad-input")
+        let topics = fleet.topics
+        let replyTopic = fleet.replyTopic
 
         // The same models in this process, for the expected messages and the good reply.
         let smol = try ServedModel.load(name: "smol", path: TestPaths.smolLM2)
@@ -43,7 +30,7 @@ struct WorkerBadInputTests {
         #expect(smol.tokenizer.contentSHA256 != tiny.tokenizer.contentSHA256)
         let runner = TeacherJobRunner(models: ["smol": smol, "tiny": tiny], maxReplyBytes: Self.maxReplyBytes)
 
-        let config = KafkaTestSupport.config(broker)
+        let config = fleet.config
         let producer = try KafkaProducer(config: config)
         let cases = BadJobCase.all(replyTo: replyTopic)
         #expect(Set(cases.map { SHA256.hex($0.bytes) }).count == cases.count, "cases are told apart by their bytes' hash")
@@ -55,18 +42,18 @@ struct WorkerBadInputTests {
 
         // Wait for what each job must get, found by the hash of its bytes (not by counts, so
         // that a missing answer cannot be covered by an unexpected one).
-        let replies = try TopicReader(config: config, topic: replyTopic, partitions: Self.partitions)
-        let deadLetters = try TopicReader(config: config, topic: topics.dlq, partitions: Self.partitions)
+        let replies = try TopicReader(config: config, topic: replyTopic, partitions: SingleWorkerFleet.partitions)
+        let deadLetters = try TopicReader(config: config, topic: topics.dlq, partitions: SingleWorkerFleet.partitions)
         let allHashes = Set(cases.map { SHA256.hex($0.bytes) })
         let replyingHashes = Set(cases.filter(\.replies).map { SHA256.hex($0.bytes) })
-        try deadLetters.read(within: .seconds(90), context: workerLog) { Self.jobHashes($0).isSuperset(of: allHashes) }
-        try replies.read(within: .seconds(15), context: workerLog) { Self.jobHashes($0).isSuperset(of: replyingHashes) }
+        try deadLetters.read(within: .seconds(90), hopeless: fleet.workerExited) { Self.jobHashes($0).isSuperset(of: allHashes) }
+        try replies.read(within: .seconds(15), hopeless: fleet.workerExited) { Self.jobHashes($0).isSuperset(of: replyingHashes) }
 
         // The worker goes on serving: one good job, computed again here.
         let goodID = "good-after-bad"
         let goodBytes = Array(BadJobCase.jobText(id: goodID, replyTo: replyTopic, body: BadJobCase.teacherBody()).utf8)
         _ = try await producer.send(topic: topics.jobs, key: Array(goodID.utf8), value: goodBytes)
-        try replies.read(within: .seconds(60), context: workerLog) { Self.jobHashes($0).contains(SHA256.hex(goodBytes)) }
+        try replies.read(within: .seconds(60), hopeless: fleet.workerExited) { Self.jobHashes($0).contains(SHA256.hex(goodBytes)) }
         let reply = try #require(replies.messages.last)
         #expect(reply.keyString == goodID)
         #expect(reply.headers == [
@@ -109,16 +96,88 @@ struct WorkerBadInputTests {
         let computedHere = try runner.run(job)
         #expect(served == computedHere)
         #expect(reply.value == computedHere.serialized(), "the worker's reply and this process's computation differ")
-        #expect(workers.runningCount == 1, "the worker exited: \(workerLog())")
+        #expect(fleet.isWorkerRunning, "the worker exited: \(fleet.logTail())")
 
         // Its log tells the same story: one failure line per bad job, with its code.
-        workers.stop(grace: .seconds(10))
-        let lines = try String(contentsOfFile: workers.logPaths[0], encoding: .utf8).split(separator: "\n")
-        let logged = lines.compactMap { try? JSONParser.parse(String($0)) }
+        let logged = try fleet.stopAndReadLog()
         let failedCodes = logged.filter { $0["msg"]?.stringValue == "job failed" }.compactMap { $0["code"]?.stringValue }
         #expect(failedCodes.sorted() == cases.map(\.code.rawValue).sorted())
         #expect(logged.filter { $0["msg"]?.stringValue == "job done" }.compactMap { $0["job"]?.stringValue } == [goodID])
         #expect(logged.last?["msg"]?.stringValue == "worker stopping")
+    }
+
+    /// Jobs larger than the worker's own producer takes (`message.max.bytes`, 1 MB by
+    /// default; a client with a larger limit can still submit them): the error reply
+    /// must still go out, with a message cut short where it quotes the job, and the DLQ
+    /// copy keeps everything but the bytes, whose size a header gives.
+    @Test func jobsTooLargeToCopyAreAnsweredAndDeadLetteredWithoutTheirBytes() async throws {
+        let directory = try SingleWorkerFleet.temporaryDirectory("worker-oversized")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let fleet = try SingleWorkerFleet(models: [("smol", TestPaths.smolLM2)], logDirectory: "\(directory)/logs",
+                                          runID: "oversized")
+        var config = fleet.config
+        config["message.max.bytes"] = "4000000"
+        let producer = try KafkaProducer(config: config)
+        let replyTopic = fleet.replyTopic
+        let longTokens = 400_000
+        let hugeName = String(repeating: "m", count: 1_100_000)
+        let cases = [
+            BadJobCase.replying("huge-over-context", .tooLong,
+                                "has \(longTokens) tokens (prompt 1) in the view of smol, over the limit of \(BadJobCase.smolContext)",
+                                body: BadJobCase.teacherBody(sequences: BadJobCase.tokens(Array(repeating: 42, count: longTokens), promptLen: 1)),
+                                replyTo: replyTopic),
+            // The message quotes the name: cut to the limit, ending in an ellipsis.
+            BadJobCase.replying("huge-model-name", .unknownModel,
+                                #"model ""# + String(repeating: "m", count: JobWorker.maxErrorMessageBytes - 7 - 3) + "…",
+                                body: BadJobCase.teacherBody(ref: hugeName), replyTo: replyTopic),
+        ]
+        var reports: [String: DeliveryReport] = [:]
+        for job in cases {
+            #expect(job.bytes.count > Self.maxReplyBytes)
+            reports[job.name] = try await producer.send(topic: fleet.topics.jobs, key: job.key, value: job.bytes,
+                                                        headers: [KafkaHeader(name: Self.caseHeader, string: job.name)])
+        }
+        let goodID = "good-after-oversized"
+        let goodBytes = Array(BadJobCase.jobText(id: goodID, replyTo: replyTopic, body: BadJobCase.teacherBody()).utf8)
+        _ = try await producer.send(topic: fleet.topics.jobs, key: Array(goodID.utf8), value: goodBytes)
+
+        let replies = try TopicReader(config: fleet.config, topic: replyTopic, partitions: SingleWorkerFleet.partitions)
+        let deadLetters = try TopicReader(config: fleet.config, topic: fleet.topics.dlq, partitions: SingleWorkerFleet.partitions)
+        let hashes = Set(cases.map { SHA256.hex($0.bytes) })
+        try replies.read(within: .seconds(90), hopeless: fleet.workerExited) {
+            Self.jobHashes($0).isSuperset(of: hashes.union([SHA256.hex(goodBytes)]))
+        }
+        try deadLetters.read(within: .seconds(15), hopeless: fleet.workerExited) { Self.jobHashes($0).isSuperset(of: hashes) }
+        #expect(replies.messages.count == 3)
+        #expect(deadLetters.messages.count == 2)
+        #expect(replies.messages.first { $0.keyString == goodID }?.header(ReplyHeaders.contentType) == Array(TeacherTargets.contentType.utf8))
+
+        for job in cases {
+            let comment: Comment = "case \(job.name)"
+            let sha = SHA256.hex(job.bytes)
+            let answer = try #require(replies.messages.first { $0.header(ReplyHeaders.jobSHA256) == Array(sha.utf8) }, comment)
+            let reply = try ErrorReply.decode(answer.value)
+            #expect(reply.id == job.replyID, comment)
+            #expect(reply.code == job.code, comment)
+            #expect(reply.message.contains(job.messageFragment), comment)
+            #expect(reply.message.utf8.count <= JobWorker.maxErrorMessageBytes, comment)
+
+            let copy = try #require(deadLetters.messages.first { $0.header(ReplyHeaders.jobSHA256) == Array(sha.utf8) }, comment)
+            let report = try #require(reports[job.name])
+            #expect(copy.key == job.key, comment)
+            #expect(copy.value.isEmpty, comment)
+            #expect(copy.headers == [
+                KafkaHeader(name: Self.caseHeader, string: job.name),
+                KafkaHeader(name: ReplyHeaders.errorCode, string: job.code.rawValue),
+                KafkaHeader(name: ReplyHeaders.errorMessage, string: reply.message),
+                KafkaHeader(name: ReplyHeaders.sourceTopic, string: fleet.topics.jobs),
+                KafkaHeader(name: ReplyHeaders.sourcePartition, string: String(report.partition)),
+                KafkaHeader(name: ReplyHeaders.sourceOffset, string: String(report.offset)),
+                KafkaHeader(name: ReplyHeaders.jobSHA256, string: sha),
+                KafkaHeader(name: ReplyHeaders.omittedBytes, string: String(job.bytes.count)),
+            ], comment)
+        }
+        #expect(fleet.isWorkerRunning, "the worker exited: \(fleet.logTail())")
     }
 
     /// The `realign-job-sha256` headers of these messages.

@@ -19,16 +19,18 @@ final class TopicReader {
     }
 
     /// Polls until `done` holds for everything read so far.
-    /// - Throws: `TimeLimitExceeded` after `limit`, its progress saying how many
-    ///   messages arrived and what `context` adds (e.g. the end of a worker's log).
-    func read(within limit: Duration, context: () -> String = { "" },
+    /// - Parameter hopeless: why waiting longer cannot help (e.g. the worker that should
+    ///   write has exited), or nil; asked between polls.
+    /// - Throws: `TimeLimitExceeded` after `limit`, or as soon as `hopeless` gives a
+    ///   reason, its progress saying how many messages arrived and why.
+    func read(within limit: Duration, hopeless: () -> String? = { nil },
               until done: ([KafkaMessage]) -> Bool) throws {
         let deadline = ContinuousClock.now + limit
         while !done(messages) {
-            guard ContinuousClock.now < deadline else {
-                let extra = context()
+            let reason = hopeless()
+            guard ContinuousClock.now < deadline, reason == nil else {
                 throw TimeLimitExceeded(what: "reading \(topic)", limit: limit,
-                                        progress: "\(messages.count) message(s) read" + (extra.isEmpty ? "" : "; \(extra)"))
+                                        progress: "\(messages.count) message(s) read" + (reason.map { "; \($0)" } ?? ""))
             }
             if let message = try consumer.poll(timeout: .milliseconds(100)) { messages.append(message) }
         }
