@@ -3,7 +3,8 @@ import Foundation
 /// The worker's loop: take a job, run it, reply, then commit - so a job whose reply
 /// was not acknowledged by the broker comes back (at-least-once). A bad job is answered
 /// with an error reply (when its `reply_to` can be read) and always copied to the
-/// dead-letter topic; either way its offset is committed and the loop goes on.
+/// dead-letter topic (without its bytes when they are too large to produce); either way
+/// its offset is committed and the loop goes on.
 public final class JobWorker: Sendable {
     public struct Options: Sendable {
         public var topics: Topics
@@ -18,6 +19,10 @@ public final class JobWorker: Sendable {
             self.parentPID = parentPID
         }
     }
+
+    /// Error messages quote the job (a bad value, a model name), so the worker cuts them
+    /// to this many UTF-8 bytes: error replies and DLQ headers stay small whatever the job.
+    public static let maxErrorMessageBytes = 2048
 
     private let runner: TeacherJobRunner
     private let consumer: KafkaConsumer
@@ -88,13 +93,14 @@ public final class JobWorker: Sendable {
     private func report(_ error: JobError, for message: KafkaMessage, jobSHA: String) async throws {
         let peeked = JobDecoder.peekEnvelope(message.value)
         let jobID = error.jobID ?? peeked.id
+        let text = Self.bounded(error.message)
         Log.warn("job failed", [
             "job": jobID.map(JSONValue.string) ?? .null, "code": .string(error.code.rawValue),
-            "error": .string(error.message), "partition": .integer(Int64(message.partition)),
+            "error": .string(text), "partition": .integer(Int64(message.partition)),
             "offset": .integer(message.offset),
         ])
         if let replyTo = error.replyTo ?? peeked.replyTo {
-            let reply = ErrorReply(id: jobID, code: error.code, message: error.message)
+            let reply = ErrorReply(id: jobID, code: error.code, message: text)
             var headers = [
                 KafkaHeader(name: ReplyHeaders.contentType, string: ReplyHeaders.jsonContentType),
                 KafkaHeader(name: ReplyHeaders.status, string: "error"),
@@ -109,13 +115,45 @@ public final class JobWorker: Sendable {
         }
         let dlqHeaders = message.headers + [
             KafkaHeader(name: ReplyHeaders.errorCode, string: error.code.rawValue),
-            KafkaHeader(name: ReplyHeaders.errorMessage, string: error.message),
+            KafkaHeader(name: ReplyHeaders.errorMessage, string: text),
             KafkaHeader(name: ReplyHeaders.sourceTopic, string: message.topic),
             KafkaHeader(name: ReplyHeaders.sourcePartition, string: String(message.partition)),
             KafkaHeader(name: ReplyHeaders.sourceOffset, string: String(message.offset)),
             KafkaHeader(name: ReplyHeaders.jobSHA256, string: jobSHA),
         ]
-        try await deliver(topic: options.topics.dlq, key: message.key, value: message.value, headers: dlqHeaders)
+        do {
+            try await deliver(topic: options.topics.dlq, key: message.key, value: message.value, headers: dlqHeaders)
+        } catch let refusal as KafkaError where refusal.isMessageTooLarge {
+            // A job larger than this producer takes (submitted with a larger
+            // `message.max.bytes`) is copied without its bytes; their size and hash remain.
+            // If even that is refused (a huge key or header), only the log keeps it: throwing
+            // would leave the job uncommitted, to stop every worker of the group in turn.
+            let omitted = KafkaHeader(name: ReplyHeaders.omittedBytes, string: String(message.value.count))
+            do {
+                try await deliver(topic: options.topics.dlq, key: message.key, value: [], headers: dlqHeaders + [omitted])
+            } catch let again as KafkaError where again.isMessageTooLarge {
+                Log.error("job not copied to the DLQ", [
+                    "partition": .integer(Int64(message.partition)), "offset": .integer(message.offset),
+                    "sha256": .string(jobSHA), "error": .string("\(again)"),
+                ])
+            }
+        }
+    }
+
+    /// `message` cut to `maxErrorMessageBytes` of UTF-8 at a character boundary, with an
+    /// ellipsis where it was cut.
+    static func bounded(_ message: String) -> String {
+        guard message.utf8.count > maxErrorMessageBytes else { return message }
+        let ellipsis = "\u{2026}"
+        let budget = maxErrorMessageBytes - ellipsis.utf8.count
+        var kept = ""
+        var size = 0
+        for character in message {
+            size += character.utf8.count
+            guard size <= budget else { break }
+            kept.append(character)
+        }
+        return kept + ellipsis
     }
 
     /// Sends with a few retries on top of librdkafka's own, for a broker that is down

@@ -12,5 +12,8 @@ public enum ReplyHeaders {
     public static let sourceTopic = "realign-source-topic"
     public static let sourcePartition = "realign-source-partition"
     public static let sourceOffset = "realign-source-offset"
+    /// On a DLQ copy without the job's bytes (too large for the worker's producer): how
+    /// many bytes the job had. `realign-job-sha256` still identifies them.
+    public static let omittedBytes = "realign-omitted-bytes"
     public static let jsonContentType = "application/json"
 }
