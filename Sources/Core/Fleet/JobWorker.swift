@@ -79,6 +79,8 @@ public final class JobWorker: Sendable {
                 try await deliver(topic: job.replyTo, key: Array(job.id.utf8), value: targets.serialized(), headers: headers)
             } catch let error as KafkaError where error.isMessageTooLarge {
                 throw JobError(.replyTooLarge, "the broker refused the reply: \(error)", jobID: job.id, replyTo: job.replyTo)
+            } catch let error as KafkaError where error.isUnknownTopic {
+                throw JobError(.badReplyTo, "the reply topic \(job.replyTo) does not exist: \(error)", jobID: job.id)
             }
             Log.info("job done", [
                 "job": .string(job.id), "sequences": .integer(Int64(targets.sequenceCount)),
@@ -164,7 +166,7 @@ public final class JobWorker: Sendable {
             do {
                 _ = try await producer.send(topic: topic, key: key, value: value, headers: headers)
                 return
-            } catch let error as KafkaError where !error.isMessageTooLarge && attempt < 3 && !stop.isRequested {
+            } catch let error as KafkaError where error.isRetriable && attempt < 3 && !stop.isRequested {
                 attempt += 1
                 Log.warn("delivery failed, retrying", ["topic": .string(topic), "attempt": .integer(Int64(attempt)), "error": .string("\(error)")])
                 try await Task.sleep(for: .seconds(attempt))
@@ -174,11 +176,21 @@ public final class JobWorker: Sendable {
 }
 
 extension KafkaError {
-    /// The broker or the client refused a message for its size; retrying cannot help.
-    var isMessageTooLarge: Bool {
+    private var produceCode: KafkaErrorCode? {
         switch self {
-        case .produceFailed(_, let code, _), .deliveryFailed(_, _, let code): code == .messageSizeTooLarge
-        default: false
+        case .produceFailed(_, let code, _), .deliveryFailed(_, _, let code): code
+        default: nil
         }
     }
+
+    /// The broker or the client refused a message for its size; retrying cannot help.
+    var isMessageTooLarge: Bool { produceCode == .messageSizeTooLarge }
+
+    /// The topic does not exist (and the cluster does not create topics on use): a
+    /// job's `reply_to` that cannot be answered, not a broker outage.
+    var isUnknownTopic: Bool {
+        produceCode == .unknownTopicOrPartition || produceCode == .localUnknownTopic
+    }
+
+    var isRetriable: Bool { !isMessageTooLarge && !isUnknownTopic }
 }
