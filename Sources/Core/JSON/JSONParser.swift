@@ -6,7 +6,7 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
     public var description: String { "invalid JSON at byte \(offset): \(reason)" }
 }
 
-/// A strict RFC 8259 parser over UTF-8 bytes. Leading and trailing whitespace is allowed;
+/// An RFC 8259 parser over UTF-8 bytes (plus Python's `NaN` / `Infinity` literals). Leading and trailing whitespace is allowed;
 /// anything else after the value is an error. Nesting deeper than `maximumDepth` is
 /// refused so that hostile input cannot exhaust the stack.
 public enum JSONParser {
@@ -70,6 +70,13 @@ public enum JSONParser {
             case UInt8(ascii: "t"): return try expect("true", value: .bool(true))
             case UInt8(ascii: "f"): return try expect("false", value: .bool(false))
             case UInt8(ascii: "n"): return try expect("null", value: .null)
+            // Python's json writes these for non-finite floats; reading them lets a job
+            // with a NaN lambda be answered with bad_lambda instead of malformed_json.
+            case UInt8(ascii: "N"): return try expect("NaN", value: .double(.nan))
+            case UInt8(ascii: "I"): return try expect("Infinity", value: .double(.infinity))
+            case UInt8(ascii: "-") where position + 1 < bytes.count && bytes[position + 1] == UInt8(ascii: "I"):
+                position += 1
+                return try expect("Infinity", value: .double(-.infinity))
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
             default: throw error("unexpected character '\(Character(Unicode.Scalar(byte)))'")
             }
@@ -219,7 +226,9 @@ public enum JSONParser {
             }
             let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
             if isInteger, let integer = Int64(text) { return .integer(integer) }
-            guard let double = Double(text), double.isFinite else { throw JSONParseError(offset: start, reason: "number out of range") }
+            // A number beyond the double range reads as an infinity (as in Python), for
+            // the field's own check to refuse.
+            guard let double = Double(text) else { throw JSONParseError(offset: start, reason: "number out of range") }
             return .double(double)
         }
 

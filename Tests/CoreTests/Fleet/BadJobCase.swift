@@ -68,13 +68,12 @@ extension BadJobCase {
             deadLetterOnly("not-utf8", .malformedJSON, "invalid JSON at byte", bytes: [0x7B, 0x22, 0xFF, 0xFE, 0x22, 0x3A, 0x31, 0x7D]),
             deadLetterOnly("json-array", .malformedJSON, "a job must be a JSON object, not an array",
                            bytes: Array(#"[{"id": "in-array", "reply_to": "\#(replyTo)"}]"#.utf8)),
-            // JSON has no NaN or infinities: Python's `json.dumps(float("nan"))` writes
-            // `NaN`, and 1e400 overflows a double. Neither document parses, so even their
-            // readable-looking id and reply_to are not read.
-            deadLetterOnly("lambda-nan-literal", .malformedJSON, "invalid JSON at byte",
-                           bytes: Array(jobText(id: "nan-literal", replyTo: replyTo, body: teacherBody(lambdas: #""lambdas": [NaN]"#)).utf8)),
-            deadLetterOnly("lambda-1e400", .malformedJSON, "number out of range",
-                           bytes: Array(jobText(id: "overflow", replyTo: replyTo, body: teacherBody(lambdas: #""lambdas": [1e400]"#)).utf8)),
+            // JSON has no NaN or infinities, but Python's `json.dumps(float("nan"))`
+            // writes `NaN` and 1e400 overflows a double: both read as non-finite lambdas.
+            replying("lambda-nan-literal", .badLambda, "is not a finite number",
+                     body: teacherBody(lambdas: #""lambdas": [NaN]"#), replyTo: replyTo),
+            replying("lambda-1e400", .badLambda, "is not a finite number",
+                     body: teacherBody(lambdas: #""lambdas": [1e400]"#), replyTo: replyTo),
             deadLetterOnly("illegal-reply-to", .badReplyTo, "is not a legal Kafka topic name",
                            bytes: Array(jobText(id: "illegal-reply-to", replyTo: "replies to me", body: good).utf8)),
             BadJobCase(name: "missing-id", bytes: Array(#"{"schema": 1, "kind": "teacher", "reply_to": "\#(replyTo)", "teacher": {\#(good)}}"#.utf8),

@@ -19,10 +19,17 @@ import Testing
     }
 
     @Test func rejectsInvalidText() {
-        for text in ["", "{", "[1,]", "{\"a\" 1}", "01", "1.", "-", "\"\\x\"", "\"\u{01}\"", "tru", "[1] 2", "\"\\ud800\"", "1e999"] {
+        for text in ["", "{", "[1,]", "{\"a\" 1}", "01", "1.", "-", "\"\\x\"", "\"\u{01}\"", "tru", "[1] 2", "\"\\ud800\"", "Nan", "-Inf"] {
             #expect(throws: JSONParseError.self) { try JSONParser.parse(text) }
         }
         #expect(throws: JSONParseError.self) { try JSONParser.parse(String(repeating: "[", count: 300) + String(repeating: "]", count: 300)) }
+    }
+
+    @Test func readsPythonsNonFiniteNumbers() throws {
+        let values = try JSONParser.parse("[NaN, Infinity, -Infinity, 1e999, -1e999]").arrayValue ?? []
+        #expect(values.count == 5)
+        #expect(values[0].doubleValue?.isNaN == true)
+        #expect(values[1...].map { $0.doubleValue } == [.infinity, -.infinity, .infinity, -.infinity])
     }
 
     @Test func errorNamesTheOffset() {
