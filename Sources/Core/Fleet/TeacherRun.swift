@@ -99,7 +99,13 @@ public final class TeacherRun: Sendable {
         let started = Date()
         let sequences = try DatasetReader.read(path: options.dataPath, limit: options.limit)
         guard !sequences.isEmpty else { throw TeacherRunError("\(options.dataPath) holds no records") }
-        try prototypeJob(sequences: [sequences[0]], id: "check").validate()
+        do {
+            try prototypeJob(sequences: [sequences[0]], id: "check").validate()
+        } catch {
+            // Settings are checked before the record: a per-sequence error means they
+            // passed, and a bad first record fails alone like any other.
+            guard Self.isPerSequence(error.code) else { throw error }
+        }
 
         let directory = TeacherRunDirectory(path: options.outputDirectory)
         let fingerprint = fingerprint(of: sequences)
