@@ -30,8 +30,12 @@ public final class WorkerProcesses: @unchecked Sendable {
             for model in models { arguments += ["--model", "\(model.name)=\(model.path)"] }
             process.arguments = arguments + extraArguments
             let logPath = "\(logDirectory)/worker-\(index).log"
-            FileManager.default.createFile(atPath: logPath, contents: nil)
+            // Appended to, so a resumed run keeps the log of the attempt it resumes.
+            if !FileManager.default.fileExists(atPath: logPath) {
+                _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+            }
             let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+            try log.seekToEnd()
             process.standardOutput = log
             process.standardError = log
             process.standardInput = FileHandle.nullDevice
