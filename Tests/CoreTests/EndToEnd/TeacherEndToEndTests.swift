@@ -30,9 +30,22 @@ import Testing
             + ["--lambda", "0.5,2", "--top-k", String(topK), "--out", out]
     }
 
-    /// A fresh directory for one test, under one directory for this test process.
+    /// This test process's directory; made once, after removing those of earlier test
+    /// processes that are gone (the runs' outputs are kept for a look until then).
+    static let baseDirectory: String = {
+        let temporary = FileManager.default.temporaryDirectory.path
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? []
+        where name.hasPrefix("realign-e2e-") {
+            if let pid = Int32(name.dropFirst("realign-e2e-".count)), pid != getpid(), kill(pid, 0) != 0 {
+                try? FileManager.default.removeItem(atPath: temporary + "/" + name)
+            }
+        }
+        return temporary + "/realign-e2e-\(getpid())"
+    }()
+
+    /// A fresh directory for one test, under `baseDirectory`.
     static func workDirectory(_ name: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.path + "/realign-e2e-\(getpid())/" + name
+        let path = baseDirectory + "/" + name
         try? FileManager.default.removeItem(atPath: path)
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
