@@ -55,13 +55,14 @@ enum TeacherCommand {
                 maxMessageBytes: kafka["message.max.bytes"].flatMap(Int.init) ?? 1_000_000)
             let stop = StopSignal()
             let run = TeacherRun(options: options, stop: stop)
+            let prepared = try run.prepare()
 
             let summary: TeacherRunSummary
             if brokers != nil {
                 kafka = kafka.withDefaults([:])
                 let admin = try KafkaAdmin(config: kafka)
                 let partitions = try arguments.int("partitions", in: 1...1024) ?? 4
-                summary = try await run.run(on: .init(kafka: kafka, topicCreator: admin, replyPartitions: partitions, replicationFactor: -1))
+                summary = try await run.run(prepared, on: .init(kafka: kafka, topicCreator: admin, replyPartitions: partitions, replicationFactor: -1))
             } else {
                 let models = try localModels(ref: ref, aligned: aligned)
                 let fleet = try EmbeddedFleet(
@@ -71,7 +72,7 @@ enum TeacherCommand {
                     logDirectory: options.outputDirectory + "/logs")
                 defer { fleet.shutdown() }
                 do {
-                    summary = try await run.run(on: fleet.teacherFleet)
+                    summary = try await run.run(prepared, on: fleet.teacherFleet)
                 } catch let error as TeacherRunError where stop.isRequested {
                     CommandRunner.printError("realign teacher: \(error)")
                     return .interrupted

@@ -48,6 +48,7 @@ func main() async -> ExitCode {
         ComputeThreads.set(threads)
 
         let stop = StopSignal()
+        if let parentPID { ParentWatch.start(parent: parentPID, stop: stop) }
         var models: [String: ServedModel] = [:]
         for argument in modelArguments {
             let (name, path) = try ModelArgument.parse(argument, command: spec.name)

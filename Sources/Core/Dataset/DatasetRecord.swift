@@ -8,6 +8,10 @@
 /// - plain: `prompt` and `response`.
 /// The id is the record's `id` (a string, or an integer as decimal text) or else the
 /// record's 0-based index.
+///
+/// A record of a known form whose content fails `SequenceInput.check()` (a bad
+/// `prompt_len`, a last message that is not the assistant's) is read as it is: its job
+/// judges it, so it fails alone and is listed in the manifest while the run goes on.
 enum DatasetRecord {
     static func sequence(from record: JSONValue, index: Int) throws(SequenceProblem) -> SequenceInput {
         func problem(_ text: String) -> SequenceProblem { SequenceProblem(code: .badSequence, problem: text) }
@@ -65,7 +69,6 @@ enum DatasetRecord {
             let keys = (record.objectMembers ?? []).map(\.key).joined(separator: ", ")
             throw problem("not a known record form (keys: \(keys)); expected alpaca instruction/input/output, sharegpt conversations or messages, prompt/response, or input_ids/prompt_len")
         }
-        try sequence.check()
         return sequence
     }
 

@@ -95,11 +95,29 @@ public final class TeacherRun: Sendable {
         self.stop = stop
     }
 
-    public func run(on fleet: Fleet) async throws -> TeacherRunSummary {
+    /// A run's dataset and its claimed output directory, settled before any fleet starts,
+    /// so that a run that cannot start costs no fleet and leaves an earlier run's
+    /// directory (worker logs included) as it was.
+    public struct Prepared: Sendable {
+        let started: Date
+        let sequences: [SequenceInput]
+        let directory: TeacherRunDirectory
+        let runID: String
+    }
+
+    /// Reads the dataset, checks the settings and claims the output directory: a new run
+    /// (refused over an earlier one unless `overwrite`), or the interrupted one (`resume`).
+    public func prepare() throws -> Prepared {
         let started = Date()
         let sequences = try DatasetReader.read(path: options.dataPath, limit: options.limit)
         guard !sequences.isEmpty else { throw TeacherRunError("\(options.dataPath) holds no records") }
-        try prototypeJob(sequences: [sequences[0]], id: "check").validate()
+        do {
+            try prototypeJob(sequences: [sequences[0]], id: "check").validate()
+        } catch {
+            // Settings are checked before the record: a per-sequence error means they
+            // passed, and a bad first record fails alone like any other.
+            guard Self.isPerSequence(error.code) else { throw error }
+        }
 
         let directory = TeacherRunDirectory(path: options.outputDirectory)
         let fingerprint = fingerprint(of: sequences)
@@ -116,7 +134,11 @@ public final class TeacherRun: Sendable {
             }
             try directory.create(.init(runID: runID, fingerprint: fingerprint), overwrite: options.overwrite)
         }
+        return Prepared(started: started, sequences: sequences, directory: directory, runID: runID)
+    }
 
+    public func run(_ prepared: Prepared, on fleet: Fleet) async throws -> TeacherRunSummary {
+        let (started, sequences, directory, runID) = (prepared.started, prepared.sequences, prepared.directory, prepared.runID)
         let existing = directory.existingParts()
         var covered = Set(existing.failures.map(\.sequence))
         for range in existing.targets { covered.formUnion(range) }

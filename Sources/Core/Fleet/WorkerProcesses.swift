@@ -30,10 +30,13 @@ public final class WorkerProcesses: @unchecked Sendable {
             for model in models { arguments += ["--model", "\(model.name)=\(model.path)"] }
             process.arguments = arguments + extraArguments
             let logPath = "\(logDirectory)/worker-\(index).log"
-            guard FileManager.default.createFile(atPath: logPath, contents: nil) else {
+            // Appended to, so a resumed run keeps the log of the attempt it resumes.
+            if !FileManager.default.fileExists(atPath: logPath),
+               !FileManager.default.createFile(atPath: logPath, contents: nil) {
                 throw WorkerProcessError(problem: "cannot create the worker log \(logPath)")
             }
             let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+            try log.seekToEnd()
             process.standardOutput = log
             process.standardError = log
             process.standardInput = FileHandle.nullDevice

@@ -9,7 +9,7 @@ public struct TeacherOutputManifest: Sendable, Equatable, Codable {
     }
 
     public struct Counts: Sendable, Equatable, Codable {
-        /// Sequences in the dataset (after `--limit`).
+        /// Sequences with targets (failed records are listed in `failures` instead).
         public var sequences: Int
         /// Sequences in the shards written so far.
         public var writtenSequences: Int

@@ -52,12 +52,8 @@ import Testing
              DatasetError(path: "mem.json", record: 1, line: 3, problem: "invalid JSON at byte 1: expected a string key")),
             (#"[{"instruction": "x"}]"#, DatasetError(path: "mem.json", record: 0, problem: "'output' is missing")),
             (#"[{"text": "x"}]"#, DatasetError(path: "mem.json", record: 0, problem: "not a known record form (keys: text); expected alpaca instruction/input/output, sharegpt conversations or messages, prompt/response, or input_ids/prompt_len")),
-            (#"[{"conversations": [{"from": "human", "value": "Q"}]}]"#,
-             DatasetError(path: "mem.json", record: 0, problem: "the last message is the user's, not the assistant's")),
             (#"[{"conversations": [{"from": "bot", "value": "Q"}]}]"#,
              DatasetError(path: "mem.json", record: 0, problem: "conversation turn 0: 'from' \"bot\" is not human, user, gpt, assistant or system")),
-            (#"[{"input_ids": [1, 2], "prompt_len": 2}]"#,
-             DatasetError(path: "mem.json", record: 0, problem: "'prompt_len' 2 is not in [1, 1] for 2 tokens")),
             (#"[{"prompt": "p", "response": "r", "id": "a"}, {"prompt": "p", "response": "r", "id": "a"}]"#,
              DatasetError(path: "mem.json", record: 1, problem: "id \"a\" is already the id of record 0")),
             (#"[1]"#, DatasetError(path: "mem.json", record: 0, problem: "a record must be a JSON object, not a number")),
@@ -69,6 +65,20 @@ import Testing
         #expect(DatasetError(path: "d.jsonl", record: 3, line: 5, problem: "x").description == "d.jsonl: record 3 (line 5): x")
         #expect(throws: DatasetError(path: "/nonexistent/file.json", problem: "cannot read the file")) {
             try DatasetReader.read(path: "/nonexistent/file.json")
+        }
+    }
+
+    /// Records of a known form with bad content are read as they are: their jobs fail
+    /// them alone, so one bad record does not stop a run.
+    @Test func recordsWithBadContentAreLeftToTheirJobs() throws {
+        let text = #"[{"conversations": [{"from": "human", "value": "Q"}]}, {"input_ids": [1, 2], "prompt_len": 2}]"#
+        let sequences = try Self.read(text)
+        #expect(sequences == [.messages(id: "0", [Self.user("Q")]), .tokens(id: "1", inputIDs: [1, 2], promptLen: 2)])
+        #expect(throws: SequenceProblem(code: .badSequence, problem: "the last message is the user's, not the assistant's")) {
+            try sequences[0].check()
+        }
+        #expect(throws: SequenceProblem(code: .badPromptLen, problem: "'prompt_len' 2 is not in [1, 1] for 2 tokens")) {
+            try sequences[1].check()
         }
     }
 
