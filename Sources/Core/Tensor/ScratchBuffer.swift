@@ -14,7 +14,5 @@ final class ScratchBuffer {
 
     var array: [Float] { Array(buffer) }
 
-    func zero() { pointer.update(repeating: 0, count: count) }
-
     deinit { pointer.deallocate() }
 }

@@ -5,7 +5,7 @@
 /// activation gradients still flow through frozen layers above a trainable one.
 public struct Backpropagation: Sendable {
     public let config: ModelConfig
-    private let rotary: RotaryEmbedding
+    private let forward: DecoderLayerForward
 
     /// `maxPositions` bounds the RoPE table (and so the sequence length); by default
     /// the model's context length.
@@ -13,8 +13,10 @@ public struct Backpropagation: Sendable {
         precondition(config.headCount % config.kvHeadCount == 0,
                      "\(config.headCount) query heads do not split over \(config.kvHeadCount) key/value heads")
         self.config = config
-        self.rotary = RotaryEmbedding(headDim: config.headDim, theta: config.ropeTheta,
-                                      positions: maxPositions ?? config.contextLength)
+        self.forward = DecoderLayerForward(
+            config: config,
+            rotary: RotaryEmbedding(headDim: config.headDim, theta: config.ropeTheta,
+                                    positions: maxPositions ?? config.contextLength))
     }
 
     /// The loss of `weights` on `sequences` and its gradient for the `trainable`
@@ -38,7 +40,6 @@ public struct Backpropagation: Sendable {
         let tied = config.tieWordEmbeddings
 
         // Forward, keeping what the backward pass reads.
-        let forward = DecoderLayerForward(config: config, rotary: rotary)
         let probabilityCount = forward.attention.probabilityCount(batch: batch)
         let stream = ScratchBuffer(count: rowCount * width)
         EmbeddingLookup.gather(batch.tokens, table: weights.embedding, into: stream.pointer)
@@ -133,11 +134,11 @@ public struct Backpropagation: Sendable {
 
         // Attention block: h₁ = h₀ + o_proj(attention(rope(q), rope(k), v)) on a = input_layernorm(h₀).
         LinearBackward.inputGradient(dStream, rows: rows, weight: layer.oProj, into: scratch.dHeads.pointer, accumulate: false)
-        AttentionBackward(attention: CausalAttention(heads: config.headCount, kvHeads: config.kvHeadCount, headDim: config.headDim))
+        AttentionBackward(attention: forward.attention)
             .run(batch: batch, q: a.q.pointer, k: a.k.pointer, v: a.v.pointer, probabilities: a.probabilities.pointer,
                  outputGradient: scratch.dHeads.pointer, dq: scratch.dq.pointer, dk: scratch.dk.pointer, dv: scratch.dv.pointer)
-        rotary.apply(scratch.dq.pointer, rows: rows, heads: config.headCount, positionOfRow: batch.positionOfRow, inverse: true)
-        rotary.apply(scratch.dk.pointer, rows: rows, heads: config.kvHeadCount, positionOfRow: batch.positionOfRow, inverse: true)
+        forward.rotary.apply(scratch.dq.pointer, rows: rows, heads: config.headCount, positionOfRow: batch.positionOfRow, inverse: true)
+        forward.rotary.apply(scratch.dk.pointer, rows: rows, heads: config.kvHeadCount, positionOfRow: batch.positionOfRow, inverse: true)
         LinearBackward.inputGradient(scratch.dq.pointer, rows: rows, weight: layer.qProj, into: scratch.dNormed.pointer, accumulate: false)
         LinearBackward.inputGradient(scratch.dk.pointer, rows: rows, weight: layer.kProj, into: scratch.dNormed.pointer, accumulate: true)
         LinearBackward.inputGradient(scratch.dv.pointer, rows: rows, weight: layer.vProj, into: scratch.dNormed.pointer, accumulate: true)

@@ -14,6 +14,12 @@ public struct LogitLoss: Sendable, Equatable {
     public var mean: Double
     public var perRow: [Double]
     public var logitGradient: Matrix
+
+    public init(mean: Double, perRow: [Double], logitGradient: Matrix) {
+        self.mean = mean
+        self.perRow = perRow
+        self.logitGradient = logitGradient
+    }
 }
 
 /// The training losses on response rows. Each row's value is computed in Double from

@@ -3,9 +3,10 @@
 public struct SGD: Sendable {
     public init() {}
 
-    public func step(_ weights: inout ModelWeights, gradients: ModelGradients, learningRate: Float) {
+    public func step(_ weights: inout ModelWeights, gradients: ModelGradients, learningRate: Double) {
+        let rate = Float(learningRate)
         weights.update(with: gradients) { _, parameter, gradient in
-            for i in parameter.indices { parameter[i] -= learningRate * gradient[i] }
+            for i in parameter.indices { parameter[i] -= rate * gradient[i] }
         }
     }
 }

@@ -24,7 +24,4 @@ public struct TrainableParameters: Sendable, Equatable {
     public static func only(layers: Set<Int>) -> TrainableParameters {
         TrainableParameters(embedding: false, layers: layers, finalNorm: false, outputHead: false)
     }
-
-    /// Whether the table that the output head reads trains, given how the model ties it.
-    func outputHeadTrains(tied: Bool) -> Bool { tied ? embedding : outputHead }
 }
