@@ -106,9 +106,37 @@ struct OpGradientCheckTests {
 
     @Test("Causal GQA attention over a batch of two sequences: dq, dk, dv")
     func attention() {
-        var generator = SplitMix64(seed: 14)
-        let attention = CausalAttention(heads: 4, kvHeads: 2, headDim: 4)
         let batch = TokenBatch(sequences: [[1, 2, 3, 4, 5], [6, 7, 8]])
+        let probabilities = Self.checkAttention(batch: batch, seed: 14, sampled: nil)
+        // Each kept row is a causal distribution, at the documented offset.
+        let attention = CausalAttention(heads: 4, kvHeads: 2, headDim: 4)
+        #expect(probabilities.count == 4 * (25 + 9) && attention.probabilityCount(batch: batch) == probabilities.count)
+        let second = attention.probabilityOffset(batch: batch, sequence: 1, head: 3)
+        #expect(second == 4 * 25 + 3 * 9)
+        #expect(abs(probabilities[second + 3 + 0] + probabilities[second + 3 + 1] - 1) <= 1e-6 && probabilities[second + 3 + 2] == 0)
+    }
+
+    @Test("Causal attention over 70 rows: probabilities kept across query blocks of 64")
+    func attentionAcrossBlocks() {
+        let length = CausalAttention.blockRows + 6
+        let batch = TokenBatch(sequences: [(0..<length).map(Int32.init)])
+        let probabilities = Self.checkAttention(batch: batch, seed: 18, sampled: 60)
+        for head in 0..<4 {
+            for row in [0, 63, 64, 69] {
+                let start = head * length * length + row * length
+                let kept = probabilities[start..<start + length]
+                #expect(abs(kept.prefix(row + 1).reduce(0, +) - 1) <= 1e-5 && kept.dropFirst(row + 1).allSatisfy { $0 == 0 },
+                        "head \(head) row \(row)")
+            }
+        }
+    }
+
+    /// Checks dq, dk, dv of 4 query heads over 2 key/value heads (head size 4) on
+    /// `batch` against finite differences (on `sampled` random indices of each input,
+    /// or all of them) and returns the kept probabilities.
+    static func checkAttention(batch: TokenBatch, seed: UInt64, sampled: Int?) -> [Float] {
+        var generator = SplitMix64(seed: seed)
+        let attention = CausalAttention(heads: 4, kvHeads: 2, headDim: 4)
         let rows = batch.rowCount
         let queryWidth = 16, keyWidth = 8
         let q = GradientCheck.random(rows * queryWidth, &generator, in: -2...2)
@@ -130,14 +158,8 @@ struct OpGradientCheckTests {
             return out
         }
         let probabilities = ScratchBuffer(count: attention.probabilityCount(batch: batch))
-        #expect(probabilities.count == 4 * (25 + 9))
         let plain = output(q: q, k: k, v: v)
         #expect(output(q: q, k: k, v: v, probabilities: probabilities.pointer) == plain)
-        // Each kept row is a causal distribution.
-        let p = probabilities.array
-        let second = attention.probabilityOffset(batch: batch, sequence: 1, head: 3)
-        #expect(second == 4 * 25 + 3 * 9)
-        #expect(abs(p[second + 3 + 0] + p[second + 3 + 1] - 1) <= 1e-6 && p[second + 3 + 2] == 0)
 
         let dq = ScratchBuffer(count: rows * queryWidth), dk = ScratchBuffer(count: rows * keyWidth), dv = ScratchBuffer(count: rows * keyWidth)
         q.withUnsafeBufferPointer { qp in
@@ -152,12 +174,23 @@ struct OpGradientCheckTests {
                 }
             }
         }
-        let nq = GradientCheck.numerical(q, epsilon: 1e-3) { GradientCheck.weightedSum(output(q: $0, k: k, v: v), w) }
-        let nk = GradientCheck.numerical(k, epsilon: 1e-3) { GradientCheck.weightedSum(output(q: q, k: $0, v: v), w) }
-        let nv = GradientCheck.numerical(v, epsilon: 1e-3) { GradientCheck.weightedSum(output(q: q, k: k, v: $0), w) }
+        // Sampled indices: every other one from the last tenth of the rows (for 70 rows,
+        // the second query block), the rest from anywhere.
+        func indices(_ count: Int) -> [Int]? {
+            sampled.map { n in
+                (0..<n).map { j in
+                    let random = Int(generator.next() % UInt64(count))
+                    return j % 2 == 0 ? random : count - 1 - random % max(1, count / 10)
+                }
+            }
+        }
+        let nq = GradientCheck.numerical(q, epsilon: 1e-3, indices: indices(q.count)) { GradientCheck.weightedSum(output(q: $0, k: k, v: v), w) }
+        let nk = GradientCheck.numerical(k, epsilon: 1e-3, indices: indices(k.count)) { GradientCheck.weightedSum(output(q: q, k: $0, v: v), w) }
+        let nv = GradientCheck.numerical(v, epsilon: 1e-3, indices: indices(v.count)) { GradientCheck.weightedSum(output(q: q, k: k, v: $0), w) }
         #expect(GradientCheck.relativeError(analytic: dq.array, numerical: nq) <= Self.tolerance)
         #expect(GradientCheck.relativeError(analytic: dk.array, numerical: nk) <= Self.tolerance)
         #expect(GradientCheck.relativeError(analytic: dv.array, numerical: nv) <= Self.tolerance)
+        return probabilities.array
     }
 
     @Test("SwiGLU: gate and up gradients")
