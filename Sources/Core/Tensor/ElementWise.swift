@@ -59,15 +59,26 @@ enum ElementWise {
         }
     }
 
-    /// The SwiGLU gate: `gate[r, i] = silu(gate[r, i]) · up[r, i]` with
+    /// The SwiGLU gate in place: `gate[r, i] = silu(gate[r, i]) · up[r, i]` with
     /// `silu(z) = z · sigmoid(z)`, over `rows × width` values.
     static func siluGate(_ gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, rows: Int, width: Int) {
+        siluGate(gate, up: up, rows: rows, width: width, into: gate)
+    }
+
+    /// The SwiGLU gate into `output` (which may be `gate` itself: each value is read
+    /// before it is written): `output[r, i] = silu(gate[r, i]) · up[r, i]`. Training
+    /// keeps the pre-activation `gate` for the backward pass.
+    static func siluGate(
+        _ gate: UnsafePointer<Float>, up: UnsafePointer<Float>, rows: Int, width: Int,
+        into output: UnsafeMutablePointer<Float>
+    ) {
         ParallelLoop.run(count: rows) { row in
             let g = gate + row * width
             let u = up + row * width
+            let o = output + row * width
             for i in 0..<width {
                 let z = g[i]
-                g[i] = z / (1 + exp(-z)) * u[i]
+                o[i] = z / (1 + exp(-z)) * u[i]
             }
         }
     }

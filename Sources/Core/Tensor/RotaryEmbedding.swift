@@ -33,8 +33,11 @@ struct RotaryEmbedding: Sendable {
     }
 
     /// Rotates every head of every row in place. `values` is `[rows, heads·headDim]`
-    /// row-major; row `r` sits at position `positionOfRow[r]`.
-    func apply(_ values: UnsafeMutablePointer<Float>, rows: Int, heads: Int, positionOfRow: [Int]) {
+    /// row-major; row `r` sits at position `positionOfRow[r]`. With `inverse` the
+    /// rotation goes by `−θ`: the transpose of the forward rotation, which is what the
+    /// backward pass applies to the gradients of rotated queries and keys.
+    func apply(_ values: UnsafeMutablePointer<Float>, rows: Int, heads: Int, positionOfRow: [Int], inverse: Bool = false) {
+        let direction: Float = inverse ? -1 : 1
         let half = headDim / 2
         let width = heads * headDim
         cos.withUnsafeBufferPointer { cosBuffer in
@@ -49,8 +52,9 @@ struct RotaryEmbedding: Sendable {
                         for i in 0..<half {
                             let first = u[i]
                             let second = u[i + half]
-                            u[i] = first * c[i] - second * s[i]
-                            u[i + half] = second * c[i] + first * s[i]
+                            let sine = direction * s[i]
+                            u[i] = first * c[i] - second * sine
+                            u[i + half] = second * c[i] + first * sine
                         }
                     }
                 }

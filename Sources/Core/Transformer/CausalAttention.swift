@@ -14,9 +14,13 @@ struct CausalAttention {
 
     /// `q` is `[rows, heads·headDim]`, `k` and `v` `[rows, kvHeads·headDim]`, already
     /// rotated; writes the concatenated head outputs to `output` (`[rows, heads·headDim]`).
+    /// When `probabilities` is given (training keeps them for the backward pass), the
+    /// soft-maxed scores of every sequence and query head are copied there as a full
+    /// `length × length` matrix, zero above the diagonal, at
+    /// `probabilityOffset(batch:sequence:head:)`.
     func run(
         batch: TokenBatch, q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-        output: UnsafeMutablePointer<Float>
+        output: UnsafeMutablePointer<Float>, probabilities: UnsafeMutablePointer<Float>? = nil
     ) {
         let queryWidth = heads * headDim
         let keyWidth = kvHeads * headDim
@@ -36,6 +40,7 @@ struct CausalAttention {
                     let kHead = k + rows.lowerBound * keyWidth + kvHead * headDim
                     let vHead = v + rows.lowerBound * keyWidth + kvHead * headDim
                     let outHead = output + rows.lowerBound * queryWidth + head * headDim
+                    let kept = probabilities.map { $0 + probabilityOffset(batch: batch, sequence: sequence, head: head) }
                     var first = 0
                     while first < rows.count {
                         let blockCount = min(blockRows, rows.count - first)
@@ -50,6 +55,11 @@ struct CausalAttention {
                             let visible = first + i + 1
                             ElementWise.softmax(row, count: visible)
                             for j in visible..<keys { row[j] = 0 }
+                            if let kept {
+                                let destination = kept + (first + i) * rows.count
+                                destination.update(from: row, count: visible)
+                                (destination + visible).update(repeating: 0, count: rows.count - visible)
+                            }
                         }
                         cblas_sgemm(
                             CblasRowMajor, CblasNoTrans, CblasNoTrans,
@@ -61,5 +71,18 @@ struct CausalAttention {
                 }
             }
         }
+    }
+
+    /// Floats needed to keep the probabilities of every sequence and query head.
+    func probabilityCount(batch: TokenBatch) -> Int {
+        heads * (0..<batch.sequenceCount).reduce(0) { $0 + batch.rows(ofSequence: $1).count * batch.rows(ofSequence: $1).count }
+    }
+
+    /// Where the `length × length` probabilities of `sequence` and query `head` start:
+    /// sequences in order, each holding its heads in order.
+    func probabilityOffset(batch: TokenBatch, sequence: Int, head: Int) -> Int {
+        let earlier = (0..<sequence).reduce(0) { $0 + batch.rows(ofSequence: $1).count * batch.rows(ofSequence: $1).count }
+        let length = batch.rows(ofSequence: sequence).count
+        return heads * earlier + head * length * length
     }
 }

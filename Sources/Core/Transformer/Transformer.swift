@@ -92,7 +92,7 @@ public final class Transformer: Sendable {
         let queryWidth = config.headCount * config.headDim
         let keyWidth = config.kvHeadCount * config.headDim
         let inner = config.intermediateSize
-        let attention = CausalAttention(heads: config.headCount, kvHeads: config.kvHeadCount, headDim: config.headDim)
+        let forward = DecoderLayerForward(config: config, rotary: rotary)
 
         let stream = ScratchBuffer(count: rows * width)
         let normed = ScratchBuffer(count: rows * width)
@@ -102,58 +102,19 @@ public final class Transformer: Sendable {
         let heads = ScratchBuffer(count: rows * queryWidth)
         let gate = ScratchBuffer(count: rows * inner)
         let up = ScratchBuffer(count: rows * inner)
+        let buffers = DecoderLayerBuffers(
+            normedInput: normed.pointer, q: q.pointer, k: k.pointer, v: v.pointer, heads: heads.pointer,
+            streamAfterAttention: nil, normedPost: normed.pointer, gate: gate.pointer, up: up.pointer,
+            gated: gate.pointer, probabilities: nil)
 
-        embed(batch.tokens, into: stream.pointer)
+        EmbeddingLookup.gather(batch.tokens, table: weights.embedding, into: stream.pointer)
         observer?(stream.buffer)
         for layer in weights.layers {
-            ElementWise.rmsNorm(stream.pointer, rows: rows, width: width, weight: layer.inputNorm,
-                                eps: config.rmsNormEps, into: normed.pointer)
-            Linear.apply(normed.pointer, rows: rows, weight: layer.qProj, bias: layer.qBias, into: q.pointer)
-            Linear.apply(normed.pointer, rows: rows, weight: layer.kProj, bias: layer.kBias, into: k.pointer)
-            Linear.apply(normed.pointer, rows: rows, weight: layer.vProj, bias: layer.vBias, into: v.pointer)
-            rotary.apply(q.pointer, rows: rows, heads: config.headCount, positionOfRow: batch.positionOfRow)
-            rotary.apply(k.pointer, rows: rows, heads: config.kvHeadCount, positionOfRow: batch.positionOfRow)
-            attention.run(batch: batch, q: q.pointer, k: k.pointer, v: v.pointer, output: heads.pointer)
-            Linear.apply(heads.pointer, rows: rows, weight: layer.oProj, into: stream.pointer, accumulate: true)
-
-            ElementWise.rmsNorm(stream.pointer, rows: rows, width: width, weight: layer.postAttentionNorm,
-                                eps: config.rmsNormEps, into: normed.pointer)
-            Linear.apply(normed.pointer, rows: rows, weight: layer.gateProj, into: gate.pointer)
-            Linear.apply(normed.pointer, rows: rows, weight: layer.upProj, into: up.pointer)
-            ElementWise.siluGate(gate.pointer, up: up.pointer, rows: rows, width: inner)
-            Linear.apply(gate.pointer, rows: rows, weight: layer.downProj, into: stream.pointer, accumulate: true)
+            forward.run(layer, stream: stream.pointer, batch: batch, buffers: buffers)
             observer?(stream.buffer)
         }
         ElementWise.rmsNorm(stream.pointer, rows: rows, width: width, weight: weights.finalNorm,
                             eps: config.rmsNormEps, into: normed.pointer)
         return Array(normed.buffer)
     }
-
-    /// Copies the embedding row of every token into `destination` (`[tokens, hidden]`).
-    private func embed(_ tokens: [Int32], into destination: UnsafeMutablePointer<Float>) {
-        let width = config.hiddenSize
-        let vocab = weights.embedding.rows
-        weights.embedding.values.withUnsafeBufferPointer { table in
-            for (row, token) in tokens.enumerated() {
-                precondition(token >= 0 && Int(token) < vocab, "token id \(token) outside the vocabulary of \(vocab)")
-                (destination + row * width).update(from: table.baseAddress! + Int(token) * width, count: width)
-            }
-        }
-    }
-}
-
-/// A float buffer owned for the duration of one forward pass.
-private final class ScratchBuffer {
-    let pointer: UnsafeMutablePointer<Float>
-    let count: Int
-
-    init(count: Int) {
-        self.count = count
-        pointer = .allocate(capacity: max(count, 1))
-        pointer.initialize(repeating: 0, count: max(count, 1))
-    }
-
-    var buffer: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: pointer, count: count) }
-
-    deinit { pointer.deallocate() }
 }

@@ -1,0 +1,63 @@
+/// Where one decoder layer's forward pass leaves its intermediate values. Inference
+/// points every layer at one shared set (the two norm outputs share a buffer, `gated`
+/// is `gate`, nothing optional is kept); training gives each layer its own set and
+/// asks for the optional values, which its backward pass reads.
+struct DecoderLayerBuffers {
+    /// `input_layernorm(h)`, `[rows, hidden]`.
+    let normedInput: UnsafeMutablePointer<Float>
+    /// Projections, q and k after RoPE: `[rows, heads·headDim]`, `[rows, kvHeads·headDim]` twice.
+    let q: UnsafeMutablePointer<Float>
+    let k: UnsafeMutablePointer<Float>
+    let v: UnsafeMutablePointer<Float>
+    /// The concatenated head outputs (the o_proj input), `[rows, heads·headDim]`.
+    let heads: UnsafeMutablePointer<Float>
+    /// A copy of the residual stream after the attention block, when wanted.
+    let streamAfterAttention: UnsafeMutablePointer<Float>?
+    /// `post_attention_layernorm(h)`, `[rows, hidden]`.
+    let normedPost: UnsafeMutablePointer<Float>
+    /// gate_proj and up_proj outputs and `silu(gate) · up`, `[rows, intermediate]` each.
+    let gate: UnsafeMutablePointer<Float>
+    let up: UnsafeMutablePointer<Float>
+    let gated: UnsafeMutablePointer<Float>
+    /// The attention probabilities (layout of `CausalAttention.probabilityOffset`), when wanted.
+    let probabilities: UnsafeMutablePointer<Float>?
+}
+
+/// One pre-norm decoder layer on the residual stream of a batch:
+/// `h += o_proj(attention(rope(q), rope(k), v))` on `input_layernorm(h)`, then
+/// `h += down(silu(gate(m)) · up(m))` on `m = post_attention_layernorm(h)`. Shared by
+/// the inference forward pass and the training forward pass.
+struct DecoderLayerForward {
+    let config: ModelConfig
+    let rotary: RotaryEmbedding
+    let attention: CausalAttention
+
+    init(config: ModelConfig, rotary: RotaryEmbedding) {
+        self.config = config
+        self.rotary = rotary
+        self.attention = CausalAttention(heads: config.headCount, kvHeads: config.kvHeadCount, headDim: config.headDim)
+    }
+
+    func run(_ layer: LayerWeights, stream: UnsafeMutablePointer<Float>, batch: TokenBatch, buffers: DecoderLayerBuffers) {
+        let rows = batch.rowCount
+        let width = config.hiddenSize
+        ElementWise.rmsNorm(stream, rows: rows, width: width, weight: layer.inputNorm,
+                            eps: config.rmsNormEps, into: buffers.normedInput)
+        Linear.apply(buffers.normedInput, rows: rows, weight: layer.qProj, bias: layer.qBias, into: buffers.q)
+        Linear.apply(buffers.normedInput, rows: rows, weight: layer.kProj, bias: layer.kBias, into: buffers.k)
+        Linear.apply(buffers.normedInput, rows: rows, weight: layer.vProj, bias: layer.vBias, into: buffers.v)
+        rotary.apply(buffers.q, rows: rows, heads: config.headCount, positionOfRow: batch.positionOfRow)
+        rotary.apply(buffers.k, rows: rows, heads: config.kvHeadCount, positionOfRow: batch.positionOfRow)
+        attention.run(batch: batch, q: buffers.q, k: buffers.k, v: buffers.v, output: buffers.heads,
+                      probabilities: buffers.probabilities)
+        Linear.apply(buffers.heads, rows: rows, weight: layer.oProj, into: stream, accumulate: true)
+        buffers.streamAfterAttention?.update(from: stream, count: rows * width)
+
+        ElementWise.rmsNorm(stream, rows: rows, width: width, weight: layer.postAttentionNorm,
+                            eps: config.rmsNormEps, into: buffers.normedPost)
+        Linear.apply(buffers.normedPost, rows: rows, weight: layer.gateProj, into: buffers.gate)
+        Linear.apply(buffers.normedPost, rows: rows, weight: layer.upProj, into: buffers.up)
+        ElementWise.siluGate(buffers.gate, up: buffers.up, rows: rows, width: config.intermediateSize, into: buffers.gated)
+        Linear.apply(buffers.gated, rows: rows, weight: layer.downProj, into: stream, accumulate: true)
+    }
+}
