@@ -2,10 +2,9 @@
 # Build: docker build -t realign:latest .   (no container engine runs on the development
 # machines: this recipe is kept plain and is not built by `make test`).
 #
-# Stage 1 builds the release binaries with the Swift 6.3 toolchain (the one the
-# project is developed with) on Debian 12, against
-# the -dev packages of the three system libraries (librdkafka, OpenBLAS, OpenSSL's
-# libcrypto). The Swift runtime and Foundation are linked statically, so stage 2 needs
+# Stage 1 builds the release binaries with the Swift 6.3 toolchain (the one the project
+# is developed with) on Debian 12, against the -dev packages of the three system
+# libraries (librdkafka, OpenBLAS, OpenSSL's libcrypto). The Swift runtime and Foundation are linked statically, so stage 2 needs
 # only those libraries' runtime packages.
 FROM swift:6.3-bookworm AS build
 RUN apt-get update \
