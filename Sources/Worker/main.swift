@@ -11,6 +11,7 @@ let spec = CommandSpec(
         .init("group", short: "G", value: "ID", help: "Consumer group (default: <prefix>-workers). One group serves one model set."),
         .init("topic-prefix", value: "PREFIX", help: "Prefix of the fleet's topics (default: realign)."),
         .init("threads", short: "t", value: "N", help: "Compute threads, OpenBLAS included (default: all cores).", environment: "REALIGN_THREADS"),
+        .init("metrics-port", value: "PORT", help: "Serve /metrics (Prometheus), /healthz and /readyz on this port.", environment: "REALIGN_METRICS_PORT"),
         .init("parent-pid", value: "PID", help: "Exit when this process is no longer the parent (set by the coordinator)."),
         .init("property", short: "X", value: "KEY=VALUE", help: "A librdkafka property, passed through as kcat does.", repeatable: true),
     ],
@@ -49,13 +50,19 @@ func main() async -> ExitCode {
 
         let stop = StopSignal()
         if let parentPID { ParentWatch.start(parent: parentPID, stop: stop) }
+        let metrics = WorkerMetrics()
+        let statusServer = try arguments.int("metrics-port", in: 0...65535).map { try metrics.serve(port: $0) }
+        defer { statusServer?.stop() }
+        if let statusServer { Log.info("status endpoints", ["port": .integer(Int64(statusServer.port))]) }
         var models: [String: ServedModel] = [:]
         for argument in modelArguments {
             let (name, path) = try ModelArgument.parse(argument, command: spec.name)
             guard models[name] == nil else { throw UsageError(command: spec.name, message: "model name \(name) given twice") }
             let started = Date()
             models[name] = try ServedModel.load(name: name, path: path)
-            Log.info("model loaded", ["model": .string(name), "path": .string(path), "seconds": .double(Date().timeIntervalSince(started))])
+            let seconds = Date().timeIntervalSince(started)
+            metrics.modelLoaded(name, seconds: seconds)
+            Log.info("model loaded", ["model": .string(name), "path": .string(path), "seconds": .double(seconds)])
         }
         let maxReplyBytes = config["message.max.bytes"].flatMap(Int.init) ?? 1_000_000
         config["client.id"] = config["client.id"] ?? "realign-worker-\(getpid())"
@@ -64,7 +71,7 @@ func main() async -> ExitCode {
         let worker = JobWorker(
             runner: TeacherJobRunner(models: models, maxReplyBytes: maxReplyBytes),
             consumer: consumer, producer: producer,
-            options: .init(topics: topics, parentPID: parentPID), stop: stop)
+            options: .init(topics: topics, parentPID: parentPID), stop: stop, metrics: metrics)
         try await worker.run()
         try producer.flush(timeout: .seconds(10))
         return .success

@@ -29,14 +29,16 @@ public final class JobWorker: Sendable {
     private let producer: KafkaProducer
     private let options: Options
     private let stop: StopSignal
+    private let metrics: WorkerMetrics
 
     public init(runner: TeacherJobRunner, consumer: KafkaConsumer, producer: KafkaProducer,
-                options: Options, stop: StopSignal) {
+                options: Options, stop: StopSignal, metrics: WorkerMetrics = WorkerMetrics()) {
         self.runner = runner
         self.consumer = consumer
         self.producer = producer
         self.options = options
         self.stop = stop
+        self.metrics = metrics
     }
 
     /// Serves until a stop is requested; then leaves the group. Throws when a reply
@@ -45,7 +47,13 @@ public final class JobWorker: Sendable {
         try consumer.subscribe(topics: [options.topics.jobs])
         Log.info("worker serving", ["topic": .string(options.topics.jobs), "models": .array(runner.models.keys.sorted().map { .string($0) })])
         defer { consumer.close() }
+        var lagReported = ContinuousClock.now
         while !stop.isRequested {
+            if !metrics.isReady, !consumer.memberID.isEmpty { metrics.markReady() }
+            if ContinuousClock.now - lagReported > .seconds(5) {
+                lagReported = ContinuousClock.now
+                if let lags = try? consumer.lag() { metrics.consumerLag(lags) }
+            }
             if let parent = options.parentPID, getppid() != parent {
                 stop.request(reason: "parent process \(parent) exited")
                 break
@@ -67,6 +75,7 @@ public final class JobWorker: Sendable {
     func handle(_ message: KafkaMessage) async throws {
         let started = Date()
         let jobSHA = SHA256.hex(message.value)
+        metrics.jobStarted()
         do {
             let job = try JobDecoder.decode(message.value, nowMs: Date().unixMilliseconds)
             let targets = try runner.run(job)
@@ -87,8 +96,12 @@ public final class JobWorker: Sendable {
                 "tokens": .integer(Int64(targets.tokenCount)), "rows": .integer(Int64(targets.rowCount)),
                 "seconds": .double(Date().timeIntervalSince(started)),
             ])
+            metrics.jobEnded(kind: JobKind.teacher.rawValue, status: "done", tokens: targets.tokenCount,
+                             seconds: Date().timeIntervalSince(started))
         } catch let error as JobError {
             try await report(error, for: message, jobSHA: jobSHA)
+            metrics.jobEnded(kind: JobKind.teacher.rawValue, status: error.code.rawValue, tokens: 0,
+                             seconds: Date().timeIntervalSince(started))
         }
     }
 

@@ -167,6 +167,26 @@ public final class KafkaConsumer: Sendable {
         return entry.offset >= 0 ? entry.offset : nil
     }
 
+    /// How far this consumer is behind on each partition it holds: the high watermark
+    /// (as last fetched) minus its position. Partitions with nothing fetched yet are left
+    /// out. Cheap: no broker request.
+    public func lag() throws -> [(partition: TopicPartition, messages: Int64)] {
+        let partitions = try assignment()
+        guard !partitions.isEmpty else { return [] }
+        let list = TopicPartitionList(partitions)
+        _ = rd_kafka_position(handle.pointer, list.pointer)
+        var lags: [(partition: TopicPartition, messages: Int64)] = []
+        for entry in TopicPartitionList.entries(of: list.pointer) {
+            var low: Int64 = 0
+            var high: Int64 = 0
+            let result = rd_kafka_get_watermark_offsets(handle.pointer, entry.partition.topic, entry.partition.partition, &low, &high)
+            guard result == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0 else { continue }
+            let position = entry.offset >= 0 ? entry.offset : low
+            lags.append((entry.partition, max(0, high - position)))
+        }
+        return lags
+    }
+
     /// This member's id in its group (empty before it has joined).
     public var memberID: String {
         guard let id = rd_kafka_memberid(handle.pointer) else { return "" }

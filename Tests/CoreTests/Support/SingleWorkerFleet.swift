@@ -16,7 +16,7 @@ final class SingleWorkerFleet {
     /// For the test's own clients of the broker.
     let config: KafkaConfig
 
-    init(models: [(name: String, path: String)], logDirectory: String, runID: String) throws {
+    init(models: [(name: String, path: String)], logDirectory: String, runID: String, extraArguments: [String] = []) throws {
         broker = try EmbeddedBroker()
         try broker.createTopics(topics.fleetTopics, partitions: Self.partitions, replicationFactor: 1)
         replyTopic = topics.replies(runID)
@@ -25,7 +25,7 @@ final class SingleWorkerFleet {
         workers = try WorkerProcesses(
             count: 1, executable: WorkerProcesses.defaultExecutable(), brokers: broker.bootstrapServers,
             models: models, threads: 1,
-            extraArguments: ["-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=1000"],
+            extraArguments: ["-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=1000"] + extraArguments,
             logDirectory: logDirectory)
     }
 
