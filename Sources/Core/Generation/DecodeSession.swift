@@ -167,7 +167,8 @@ final class ActiveSequence {
         if stoppedByString {
             reason = .stop
         } else if reason == nil {
-            let full = streams.contains { $0.cache.length + 1 > maxPositions }
+            // Prompt plus generated tokens stay within the context, as in vLLM.
+            let full = streams.contains { $0.cache.length + 1 >= maxPositions }
             if completionTokens == request.maxTokens || full { reason = .length }
         }
         // Text held back for a stop string that never came is released at the end.
