@@ -104,10 +104,11 @@ public final class DecodeSession {
         return order.map { results[$0]! }
     }
 
-    /// `Σ weight · logits` over a sequence's streams; a single stream of weight 1 as it is.
+    /// `Σ weight · logits` over a sequence's streams, accumulated in stream order, so
+    /// two streams give `lambda · aligned + (1 − lambda) · other` exactly as
+    /// `LogitInterpolation.mix` rounds it; a single stream of weight 1 as it is.
     static func combine(_ parts: [(weight: Float, logits: [Float])]) -> [Float] {
         if parts.count == 1, parts[0].weight == 1 { return parts[0].logits }
-        if parts.count == 2 { return LogitInterpolation.mix(parts[0].logits, parts[0].weight, parts[1].logits) }
         var sum = [Float](repeating: 0, count: parts[0].logits.count)
         for (weight, logits) in parts {
             for i in sum.indices { sum[i] += weight * logits[i] }

@@ -50,25 +50,26 @@ public enum InRaExpansion {
                 "realign_inra_base_layers": String(base.config.layerCount),
                 "realign_inra_base_sha256": model.contentSHA256,
             ])
-            try add(adapter.huggingFaceTensors(prefix: InRaAdapter.prefix), to: &writer, dtype: dtype)
             let path = join(directory, adapterFileName)
+            try add(adapter.huggingFaceTensors(prefix: InRaAdapter.prefix), to: &writer, dtype: dtype, file: path)
             try write(writer.serialized(), to: path)
             return [path]
         }
 
         var writer = SafetensorsWriter(metadata: ["format": "pt"])
+        let weightsPath = join(directory, weightsFileName)
         let expanded = expandedWeights(base)
         try add([(name: "model.embed_tokens.weight", shape: [base.embedding.rows, base.embedding.cols], values: base.embedding.values),
-                 (name: "model.norm.weight", shape: [base.finalNorm.count], values: base.finalNorm)], to: &writer, dtype: dtype)
+                 (name: "model.norm.weight", shape: [base.finalNorm.count], values: base.finalNorm)],
+                to: &writer, dtype: dtype, file: weightsPath)
         if !base.config.tieWordEmbeddings {
             try add([(name: "lm_head.weight", shape: [base.outputHead.rows, base.outputHead.cols], values: base.outputHead.values)],
-                    to: &writer, dtype: dtype)
+                    to: &writer, dtype: dtype, file: weightsPath)
         }
         for (index, layer) in expanded.layers.enumerated() {
-            try add(layer.huggingFaceTensors(prefix: "model.layers.\(index)."), to: &writer, dtype: dtype)
+            try add(layer.huggingFaceTensors(prefix: "model.layers.\(index)."), to: &writer, dtype: dtype, file: weightsPath)
         }
         var written: [String] = []
-        let weightsPath = join(directory, weightsFileName)
         try write(writer.serialized(), to: weightsPath)
         written.append(weightsPath)
 
@@ -80,13 +81,14 @@ public enum InRaExpansion {
     }
 
     private static func add(
-        _ tensors: [(name: String, shape: [Int], values: [Float])], to writer: inout SafetensorsWriter, dtype: SafetensorsDType
+        _ tensors: [(name: String, shape: [Int], values: [Float])], to writer: inout SafetensorsWriter,
+        dtype: SafetensorsDType, file: String
     ) throws(ExpansionError) {
         for tensor in tensors {
             do {
                 try writer.add(tensor.name, shape: tensor.shape, floats: tensor.values, as: dtype)
             } catch {
-                throw ExpansionError(path: tensor.name, problem: error.description)
+                throw ExpansionError(path: file, problem: error.description)
             }
         }
     }
