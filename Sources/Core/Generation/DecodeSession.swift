@@ -83,7 +83,8 @@ public final class DecodeSession {
         return updates
     }
 
-    /// Steps until every sequence added so far has finished; results in the order added.
+    /// Steps until every sequence in the session has finished and returns what each
+    /// generated during this call, in the order added (for a session this call drives alone).
     public func runToCompletion() -> [GenerationResult] {
         var results: [String: GenerationResult] = [:]
         let order = activeIds
