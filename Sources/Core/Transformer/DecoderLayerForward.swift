@@ -38,9 +38,15 @@ struct DecoderLayerForward {
         self.attention = CausalAttention(heads: config.headCount, kvHeads: config.kvHeadCount, headDim: config.headDim)
     }
 
-    func run(_ layer: LayerWeights, stream: UnsafeMutablePointer<Float>, batch: TokenBatch, buffers: DecoderLayerBuffers) {
-        let rows = batch.rowCount
+    /// Runs the layer over the first `sequences` sequences of the batch (all by default;
+    /// fewer when later sequences start at a later layer). `memory` decides where the
+    /// new keys and values live: only in `buffers` for whole sequences, or in a KV cache.
+    func run(_ layer: LayerWeights, index: Int = 0, stream: UnsafeMutablePointer<Float>, batch: TokenBatch,
+             sequences: Int? = nil, memory: any AttentionMemory = TransientAttentionMemory(), buffers: DecoderLayerBuffers) {
+        let sequences = sequences ?? batch.sequenceCount
+        let rows = batch.offsets[sequences]
         let width = config.hiddenSize
+        let keyWidth = config.kvHeadCount * config.headDim
         ElementWise.rmsNorm(stream, rows: rows, width: width, weight: layer.inputNorm,
                             eps: config.rmsNormEps, into: buffers.normedInput)
         Linear.apply(buffers.normedInput, rows: rows, weight: layer.qProj, bias: layer.qBias, into: buffers.q)
@@ -48,8 +54,12 @@ struct DecoderLayerForward {
         Linear.apply(buffers.normedInput, rows: rows, weight: layer.vProj, bias: layer.vBias, into: buffers.v)
         rotary.apply(buffers.q, rows: rows, heads: config.headCount, positionOfRow: batch.positionOfRow)
         rotary.apply(buffers.k, rows: rows, heads: config.kvHeadCount, positionOfRow: batch.positionOfRow)
-        attention.run(batch: batch, q: buffers.q, k: buffers.k, v: buffers.v, output: buffers.heads,
-                      probabilities: buffers.probabilities)
+        let spans = (0..<sequences).map { s in
+            let first = batch.offsets[s]
+            return memory.store(layer: index, sequence: s, keys: buffers.k + first * keyWidth,
+                                values: buffers.v + first * keyWidth, rows: batch.rows(ofSequence: s).count, width: keyWidth)
+        }
+        attention.run(batch: batch, spans: spans, q: buffers.q, output: buffers.heads, probabilities: buffers.probabilities)
         Linear.apply(buffers.heads, rows: rows, weight: layer.oProj, into: stream, accumulate: true)
         buffers.streamAfterAttention?.update(from: stream, count: rows * width)
 

@@ -1,12 +1,13 @@
-/// The decoder forward pass of the Llama and Qwen2 families with teacher forcing: the
-/// whole of each sequence at once, no cache. For ids `x`: `h = embed[x]`; per layer
+/// The decoder forward pass of the Llama and Qwen2 families. Here with teacher forcing,
+/// the whole of each sequence at once and no cache; `decode` (Generation) continues
+/// sequences from a KV cache through the same layer stack. For ids `x`: `h = embed[x]`; per layer
 /// `h += o_proj(attention(rope(q), rope(k), v))` on `input_layernorm(h)`, then
 /// `h += down(silu(gate(m)) · up(m))` on `m = post_attention_layernorm(h)`; finally
 /// `norm(h)` and the output head. Several sequences are stacked so that every
 /// projection is one matrix product over all their tokens.
 public final class Transformer: Sendable {
     public let weights: ModelWeights
-    private let rotary: RotaryEmbedding
+    let rotary: RotaryEmbedding
 
     /// `maxPositions` bounds the RoPE table (and so the sequence length); by default
     /// the model's context length.
@@ -38,14 +39,15 @@ public final class Transformer: Sendable {
     /// sequence `s`: row `j` of the result is position `rows[s].lowerBound + j`, the
     /// next-token logits after reading tokens `0...that position`. The output head runs
     /// only over the requested rows, in one matrix product for the whole batch.
-    public func logits(sequences: [[Int32]], rows: [Range<Int>]) -> [Matrix] {
+    /// `firstLayer` 1 skips decoder layer 0 (the unaligned stream of an InRa model).
+    public func logits(sequences: [[Int32]], rows: [Range<Int>], firstLayer: Int = 0) -> [Matrix] {
         precondition(rows.count == sequences.count, "\(rows.count) row ranges for \(sequences.count) sequences")
         for (s, range) in rows.enumerated() {
             precondition(range.lowerBound >= 0 && range.upperBound <= sequences[s].count,
                          "rows \(range) outside sequence \(s) of length \(sequences[s].count)")
         }
         let batch = TokenBatch(sequences: sequences)
-        let hidden = run(batch: batch, observer: nil)
+        let hidden = run(batch: batch, firstLayer: firstLayer, observer: nil)
         let width = config.hiddenSize
         let vocab = weights.outputHead.rows
         let total = rows.reduce(0) { $0 + $1.count }
@@ -55,14 +57,7 @@ public final class Transformer: Sendable {
             let first = batch.offsets[s] + range.lowerBound
             selected += hidden[first * width..<(first + range.count) * width]
         }
-        var logits = [Float](repeating: 0, count: total * vocab)
-        if total > 0 {
-            selected.withUnsafeBufferPointer { x in
-                logits.withUnsafeMutableBufferPointer { y in
-                    Linear.apply(x.baseAddress!, rows: total, weight: weights.outputHead, into: y.baseAddress!)
-                }
-            }
-        }
+        let logits = total == 0 ? [] : selected.withUnsafeBufferPointer { outputHead($0.baseAddress!, rows: total) }
         var start = 0
         return rows.map { range in
             defer { start += range.count }
@@ -83,25 +78,44 @@ public final class Transformer: Sendable {
         return streams
     }
 
-    /// Runs the stack over the batch and returns the final-norm output `[rows, hidden]`.
-    /// `observer` sees the residual stream after the embedding and after every layer.
-    private func run(batch: TokenBatch, observer: ((UnsafeBufferPointer<Float>) -> Void)?) -> [Float] {
+    /// Runs the stack over whole sequences and returns the final-norm output
+    /// `[rows, hidden]`. `observer` sees the residual stream after the embedding and
+    /// after every layer.
+    private func run(batch: TokenBatch, firstLayer: Int = 0, observer: ((UnsafeBufferPointer<Float>) -> Void)?) -> [Float] {
+        let stream = residualStream(
+            batch: batch, firstLayers: Array(repeating: firstLayer, count: batch.sequenceCount),
+            memory: TransientAttentionMemory(), observer: observer)
+        let normed = ScratchBuffer(count: stream.count)
+        finalNorm(stream.pointer, rows: batch.rowCount, into: normed.pointer)
+        return Array(normed.buffer)
+    }
+
+    /// Embeds the batch and runs it through the decoder layers: sequence `s` through
+    /// layers `firstLayers[s] ..< layerCount` (a layer adapter at 0 is skipped by
+    /// starting at 1). `firstLayers` must not decrease, so the sequences a layer runs
+    /// over are a prefix of the batch and each projection stays one matrix product.
+    /// Returns the residual stream after the last layer, `[rows, hidden]`.
+    func residualStream<Memory: AttentionMemory>(
+        batch: TokenBatch, firstLayers: [Int], memory: Memory, observer: ((UnsafeBufferPointer<Float>) -> Void)? = nil
+    ) -> ScratchBuffer {
+        precondition(firstLayers.count == batch.sequenceCount, "\(firstLayers.count) first layers for \(batch.sequenceCount) sequences")
+        precondition(zip(firstLayers, firstLayers.dropFirst()).allSatisfy { $0 <= $1 }, "first layers \(firstLayers) decrease")
         let config = self.config
-        let rows = batch.rowCount
+        let allRows = batch.rowCount
         let width = config.hiddenSize
         let queryWidth = config.headCount * config.headDim
         let keyWidth = config.kvHeadCount * config.headDim
         let inner = config.intermediateSize
         let forward = DecoderLayerForward(config: config, rotary: rotary)
 
-        let stream = ScratchBuffer(count: rows * width)
-        let normed = ScratchBuffer(count: rows * width)
-        let q = ScratchBuffer(count: rows * queryWidth)
-        let k = ScratchBuffer(count: rows * keyWidth)
-        let v = ScratchBuffer(count: rows * keyWidth)
-        let heads = ScratchBuffer(count: rows * queryWidth)
-        let gate = ScratchBuffer(count: rows * inner)
-        let up = ScratchBuffer(count: rows * inner)
+        let stream = ScratchBuffer(count: allRows * width)
+        let normed = ScratchBuffer(count: allRows * width)
+        let q = ScratchBuffer(count: allRows * queryWidth)
+        let k = ScratchBuffer(count: allRows * keyWidth)
+        let v = ScratchBuffer(count: allRows * keyWidth)
+        let heads = ScratchBuffer(count: allRows * queryWidth)
+        let gate = ScratchBuffer(count: allRows * inner)
+        let up = ScratchBuffer(count: allRows * inner)
         let buffers = DecoderLayerBuffers(
             normedInput: normed.pointer, q: q.pointer, k: k.pointer, v: v.pointer, heads: heads.pointer,
             streamAfterAttention: nil, normedPost: normed.pointer, gate: gate.pointer, up: up.pointer,
@@ -109,12 +123,28 @@ public final class Transformer: Sendable {
 
         EmbeddingLookup.gather(batch.tokens, table: weights.embedding, into: stream.pointer)
         observer?(stream.buffer)
-        for layer in weights.layers {
-            forward.run(layer, stream: stream.pointer, batch: batch, buffers: buffers)
+        for (index, layer) in weights.layers.enumerated() {
+            let sequences = firstLayers.prefix { $0 <= index }.count
+            guard batch.offsets[sequences] > 0 else { continue }
+            forward.run(layer, index: index, stream: stream.pointer, batch: batch, sequences: sequences,
+                        memory: memory, buffers: buffers)
             observer?(stream.buffer)
         }
-        ElementWise.rmsNorm(stream.pointer, rows: rows, width: width, weight: weights.finalNorm,
-                            eps: config.rmsNormEps, into: normed.pointer)
-        return Array(normed.buffer)
+        return stream
+    }
+
+    /// The final RMSNorm of `rows` rows of the residual stream.
+    func finalNorm(_ stream: UnsafePointer<Float>, rows: Int, into normed: UnsafeMutablePointer<Float>) {
+        ElementWise.rmsNorm(stream, rows: rows, width: config.hiddenSize, weight: weights.finalNorm,
+                            eps: config.rmsNormEps, into: normed)
+    }
+
+    /// The output head over `rows` final-norm rows: `[rows, vocab]`.
+    func outputHead(_ normed: UnsafePointer<Float>, rows: Int) -> [Float] {
+        var logits = [Float](repeating: 0, count: rows * weights.outputHead.rows)
+        logits.withUnsafeMutableBufferPointer { y in
+            Linear.apply(normed, rows: rows, weight: weights.outputHead, into: y.baseAddress!)
+        }
+        return logits
     }
 }
