@@ -120,3 +120,24 @@ struct SmolLM2ThroughputTests {
             """)
     }
 }
+
+/// Teacher targets and generations must not depend on a worker's `--threads` (shards
+/// are byte-identical whatever the fleet), so the forward pass is bit-identical on 1 and
+/// 2 threads, on a sequence long enough for OpenBLAS to split its products.
+@Suite("SmolLM2-135M forward is independent of the thread count", .serialized)
+struct SmolLM2ThreadInvarianceTests {
+    @Test func logitsAreBitIdenticalOnOneAndTwoThreads() throws {
+        let transformer = try SmolLM2Fixture.transformer.get()
+        let prompt = try SmolLM2Fixture.prompts().flatMap(\.ids)
+        let sequence = Array(Array(repeating: prompt, count: 7).joined().prefix(640))
+        let rows = [(sequence.count - 100)..<sequence.count]
+        let before = ComputeThreads.count
+        defer { ComputeThreads.set(before) }
+        ComputeThreads.set(1)
+        let one = transformer.logits(sequences: [sequence], rows: rows)
+        ComputeThreads.set(2)
+        let two = transformer.logits(sequences: [sequence], rows: rows)
+        #expect(sequence.count == 640)
+        #expect(one == two)
+    }
+}
