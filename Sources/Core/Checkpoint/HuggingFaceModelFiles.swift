@@ -25,7 +25,8 @@ public enum HuggingFaceModelFiles {
             JSONMember("num_key_value_heads", .integer(Int64(config.kvHeadCount))),
             JSONMember("head_dim", .integer(Int64(config.headDim))),
             JSONMember("max_position_embeddings", .integer(Int64(config.contextLength))),
-            JSONMember("rms_norm_eps", .double(Double(config.rmsNormEps))),
+            // The shortest decimal of the float32 epsilon (1e-06, not 9.99999997e-07).
+            JSONMember("rms_norm_eps", .double(Double(config.rmsNormEps.description) ?? Double(config.rmsNormEps))),
             JSONMember("rope_theta", .double(config.ropeTheta)),
             JSONMember("rope_parameters", .object([
                 JSONMember("rope_theta", .double(config.ropeTheta)), JSONMember("rope_type", .string("default")),
