@@ -59,13 +59,13 @@ public enum HuggingFaceModelFiles {
 
     /// Every weight in F32 under its Hugging Face name, with `{"format": "pt"}` metadata
     /// as `save_pretrained` writes.
-    public static func weightsFile(_ weights: ModelWeights) -> [UInt8] {
+    public static func weightsWriter(_ weights: ModelWeights) -> SafetensorsWriter {
         var writer = SafetensorsWriter(metadata: ["format": "pt"])
         for (name, shape, values) in namedTensors(weights) {
             // Names are unique and shapes match the values by construction.
             try! writer.add(name, shape: shape, float32: values)
         }
-        return writer.serialized()
+        return writer
     }
 
     /// The weights as (name, shape, values); the output head only when untied.

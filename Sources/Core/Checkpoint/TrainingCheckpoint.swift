@@ -62,7 +62,7 @@ public enum TrainingCheckpoint {
             case .sgd:
                 optimizer.metadata["optimizer"] = OptimizerKind.sgd.rawValue
             }
-            try write(optimizer.serialized(), to: temporary + "/" + optimizerFile)
+            try write(optimizer, to: temporary + "/" + optimizerFile)
             try write(State(step: trainer.step, cursor: trainer.cursor, run: run).json.jsonBytes, to: temporary + "/" + stateFile)
         }
     }
@@ -142,7 +142,7 @@ public enum TrainingCheckpoint {
         try write(config.jsonBytes, to: directory + "/config.json")
         let generation = HuggingFaceModelFiles.generationConfigJSON(bosTokenID: model.bosTokenID, eosTokenIDs: model.eosTokenIDs)
         try write(generation.jsonBytes, to: directory + "/generation_config.json")
-        try write(HuggingFaceModelFiles.weightsFile(weights), to: directory + "/model.safetensors")
+        try write(HuggingFaceModelFiles.weightsWriter(weights), to: directory + "/model.safetensors")
         for (name, bytes) in model.tokenizer?.files ?? [:] {
             try write(bytes, to: directory + "/" + name)
         }
@@ -163,6 +163,14 @@ public enum TrainingCheckpoint {
             try manager.moveItem(atPath: temporary, toPath: directory)
         } catch {
             throw CheckpointError(path: directory, problem: "cannot move the finished checkpoint into place: \(error.localizedDescription)")
+        }
+    }
+
+    private static func write(_ tensors: SafetensorsWriter, to path: String) throws(CheckpointError) {
+        do {
+            try tensors.write(toFile: path)
+        } catch {
+            throw CheckpointError(path: path, problem: error.reason)
         }
     }
 

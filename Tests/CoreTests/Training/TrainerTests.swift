@@ -165,6 +165,8 @@ struct TrainerTests {
         let names = try SafetensorsFile(path: directory + "/model.safetensors").tensorNames
         #expect(names.contains("lm_head.weight") == !file.weights.config.tieWordEmbeddings)
         #expect(!FileManager.default.fileExists(atPath: directory + ".partial"))
+        let written = FileManager.default.contents(atPath: directory + "/model.safetensors").map { [UInt8]($0) }
+        #expect(written == HuggingFaceModelFiles.weightsWriter(trainer.weights).serialized())
     }
 
     /// Six steps straight against three, a checkpoint, a fresh trainer from it, three more.
