@@ -154,20 +154,32 @@ private struct TrainingSetup {
             let records = try DatasetReader.read(path: path, limit: limit)
             if online {
                 let refPath = arguments.string("ref")!, alignedPath = arguments.string("aligned")!
-                let ref = try Self.servedModel(path: refPath, name: "ref", student: (studentPath, studentFile))
-                let aligned = alignedPath == refPath ? ref : try Self.servedModel(path: alignedPath, name: "aligned", student: (studentPath, studentFile))
-                for model in [ref, aligned] {
-                    if let studentServed, model.tokenizer.contentSHA256 != studentServed.tokenizer.contentSHA256 {
-                        throw usage("model \(model.path) has another tokenizer than the student")
+                let student = studentFile
+                let refFile = refPath == studentPath ? student : try ModelLoader.load(path: refPath)
+                let alignedFile = alignedPath == refPath ? refFile
+                    : alignedPath == studentPath ? student : try ModelLoader.load(path: alignedPath)
+                for (path, file) in [(refPath, refFile), (alignedPath, alignedFile)] where file.weights.config.vocabSize != studentFile.weights.config.vocabSize {
+                    throw usage("model \(path) has a vocabulary of \(file.weights.config.vocabSize), the student \(studentFile.weights.config.vocabSize)")
+                }
+                // Text records are rendered with the models' templates; pre-tokenized ones need no tokenizer.
+                var renderers: (ref: SequenceRenderer, aligned: SequenceRenderer)?
+                if records.contains(where: \.isText) {
+                    let ref = try ServedModel(name: "ref", file: refFile)
+                    let aligned = alignedPath == refPath ? ref : try ServedModel(name: "aligned", file: alignedFile)
+                    for model in [ref, aligned] {
+                        if let studentServed, model.tokenizer.contentSHA256 != studentServed.tokenizer.contentSHA256 {
+                            throw usage("model \(model.path) has another tokenizer than the student")
+                        }
                     }
-                    guard model.config.vocabSize == studentFile.weights.config.vocabSize else {
-                        throw usage("model \(model.path) has a vocabulary of \(model.config.vocabSize), the student \(studentFile.weights.config.vocabSize)")
-                    }
+                    renderers = (SequenceRenderer(model: ref), SequenceRenderer(model: aligned))
                 }
                 sequences = try TrainingData.rendered(
-                    records, source: path, student: SequenceRenderer(model: ref), aligned: SequenceRenderer(model: aligned),
-                    alignedSystem: arguments.string("aligned-system"), maxLength: min(maxLength, ref.contextLength, aligned.contextLength))
-                objective = .distillOnline(ref: ref.transformer, aligned: aligned.transformer, lambda: lambda!, direction: direction)
+                    records, source: path, student: renderers?.ref, aligned: renderers?.aligned,
+                    alignedSystem: arguments.string("aligned-system"),
+                    maxLength: min(maxLength, refFile.weights.config.contextLength, alignedFile.weights.config.contextLength))
+                let refTransformer = Transformer(weights: refFile.weights)
+                let alignedTransformer = alignedPath == refPath ? refTransformer : Transformer(weights: alignedFile.weights)
+                objective = .distillOnline(ref: refTransformer, aligned: alignedTransformer, lambda: lambda!, direction: direction)
             } else {
                 sequences = try TrainingData.rendered(records, source: path, student: studentServed.map(SequenceRenderer.init),
                                                       aligned: nil, alignedSystem: nil, maxLength: maxLength)
@@ -206,11 +218,6 @@ private struct TrainingSetup {
             JSONMember("shuffle", .bool(shuffles)),
         ])
         if !resume { try Self.prepareFreshDirectory(outputDirectory, overwrite: arguments.has("overwrite")) }
-    }
-
-    /// A model for the online teacher, sharing the student's load when it is the same path.
-    private static func servedModel(path: String, name: String, student: (path: String, file: ModelFile)) throws -> ServedModel {
-        try ServedModel(name: name, file: path == student.path ? student.file : ModelLoader.load(path: path))
     }
 
     private static func prepareFreshDirectory(_ directory: String, overwrite: Bool) throws {
@@ -283,7 +290,8 @@ private struct TrainingSetup {
                 JSONMember("elapsed_s", .double((elapsed * 1000).rounded() / 1000)),
             ]).jsonText
             try log.append(line)
-            if !interactive { print(line) }
+            // Unbuffered, so a log collector sees each step as it ends.
+            if !interactive { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
             progress.advance(by: 1, rateCount: report.tokens, status: String(format: "loss %.4f", report.loss))
             if let saveEvery, report.step % saveEvery == 0, !trainer.isFinished {
                 try TrainingCheckpoint.write(trainer, model: model, run: description,

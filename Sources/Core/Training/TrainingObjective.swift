@@ -24,8 +24,13 @@ public enum TrainingObjective: Sendable {
             return TrainingLoss.kl(studentLogits: studentLogits, teacherLogProbs: teacher, direction: direction, meanOver: meanOver)
         case .distillOnline(let ref, let aligned, let lambda, let direction):
             let refLogits = ref.logits(sequences: batch.map(\.ids), rows: batch.map(\.lossRows))
-            let alignedViews = batch.map { $0.alignedView ?? RenderedSequence(ids: $0.ids, promptLength: $0.promptLength) }
-            let alignedLogits = aligned.logits(sequences: alignedViews.map(\.ids), rows: alignedViews.map(\.responseRows))
+            let alignedLogits: [Matrix]
+            if ref === aligned, batch.allSatisfy({ $0.alignedView == nil }) {
+                alignedLogits = refLogits
+            } else {
+                let views = batch.map { $0.alignedView ?? RenderedSequence(ids: $0.ids, promptLength: $0.promptLength) }
+                alignedLogits = aligned.logits(sequences: views.map(\.ids), rows: views.map(\.responseRows))
+            }
             let teacher = Fusion.fusedLogProbs(ref: Self.stacked(refLogits, cols: vocab), aligned: Self.stacked(alignedLogits, cols: vocab),
                                                lambda: lambda)
             return TrainingLoss.kl(studentLogits: studentLogits, teacherLogProbs: teacher, direction: direction, meanOver: meanOver)

@@ -89,6 +89,31 @@ struct TrainEndToEndTests {
         #expect(changed.exitCode == 2 && changed.stderr.contains("lr was 0.01, now 0.02"), "\(changed.transcript)")
     }
 
+    @Test("Online TrRa on pre-tokenized records: the teacher computed from ref and aligned at each step")
+    func onlineTeacher() async throws {
+        let directory = try TinyTeacherOutput.temporaryDirectory("online")
+        let data = directory + "/data.jsonl"
+        try Self.writeTokenRecords(TinyTeacherOutput.sequences(count: 6, seed: 4), to: data)
+        let outcome = try await Self.realign([
+            "train", "--method", "trra", "--student", TestPaths.fixture("tiny-qwen2"), "--teacher", "online",
+            "--ref", TestPaths.fixture("tiny-qwen2"), "--aligned", TestPaths.fixture("tiny-qwen2-aligned"), "--lambda", "2",
+            "--data", data, "--kl", "reverse", "--optimizer", "sgd", "--lr", "0.05", "--steps", "6", "--batch-tokens", "1000",
+            "--out", directory + "/out",
+        ], in: directory)
+        #expect(outcome.exitCode == 0, "\(outcome.transcript)")
+        let losses = outcome.stdout.split(separator: "\n").filter { $0.hasPrefix("{") }.compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["loss"] as? Double
+        }
+        #expect(losses.count == 6)
+        #expect(losses.last! < losses.first! * 0.9, "\(losses)")
+        let text = try await Self.realign([
+            "train", "--method", "trra", "--student", TestPaths.fixture("tiny-qwen2"), "--teacher", "online",
+            "--ref", TestPaths.fixture("tiny-qwen2"), "--aligned", TestPaths.fixture("tiny-qwen2"), "--lambda", "2",
+            "--aligned-system", "Be brief.", "--data", data, "--out", directory + "/text",
+        ], in: directory)
+        #expect(text.exitCode == 1 && text.stderr.contains("--aligned-system applies to text records"), "\(text.transcript)")
+    }
+
     @Test("TrRa from a teacher directory lowers the KL that realign eval reports")
     func trraAndEval() async throws {
         let directory = try TinyTeacherOutput.temporaryDirectory("trra")
