@@ -5,6 +5,8 @@ import Foundation
 let commands: [(name: String, summary: String, run: @Sendable ([String]) async -> ExitCode)] = [
     ("teacher", TeacherCommand.spec.summary, TeacherCommand.main),
     ("broker", BrokerCommand.spec.summary, BrokerCommand.main),
+    ("train", TrainCommand.spec.summary, TrainCommand.main),
+    ("eval", EvalCommand.spec.summary, EvalCommand.main),
 ]
 
 @MainActor func usage() -> String {

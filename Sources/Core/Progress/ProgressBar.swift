@@ -13,6 +13,7 @@ public final class ProgressBar: @unchecked Sendable {
     private var done = 0
     private var rateCount = 0
     private var lastDraw = Date.distantPast
+    private var status = ""
 
     /// - Parameters:
     ///   - total: the number of `unit`s the run will do.
@@ -24,11 +25,13 @@ public final class ProgressBar: @unchecked Sendable {
         self.enabled = enabled
     }
 
-    /// Records `count` more units done and `rateCount` more rate units.
-    public func advance(by count: Int, rateCount: Int = 0) {
+    /// Records `count` more units done and `rateCount` more rate units; `status` (a
+    /// training loss, say) is shown after the ETA until the next one replaces it.
+    public func advance(by count: Int, rateCount: Int = 0, status: String? = nil) {
         lock.withLock {
             done += count
             self.rateCount += rateCount
+            if let status { self.status = status }
             guard enabled, Date().timeIntervalSince(lastDraw) > 0.1 || done >= total else { return }
             lastDraw = Date()
             draw()
@@ -51,7 +54,7 @@ public final class ProgressBar: @unchecked Sendable {
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
         let rate = Double(rateCount) / elapsed
         let eta = fraction > 0 ? elapsed * (1 - fraction) / fraction : 0
-        let line = String(format: "\r[%@] %d/%d %@  %.0f %@/s  ETA %@ ", bar, done, total, unit, rate, rateUnit, Self.clock(eta))
+        let line = String(format: "\r[%@] %d/%d %@  %.0f %@/s  ETA %@ %@", bar, done, total, unit, rate, rateUnit, Self.clock(eta), status)
         FileHandle.standardError.write(Data(line.utf8))
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 #if !_endian(little)
 #error("safetensors data is little-endian and this writer copies host memory")
 #endif
@@ -84,6 +86,20 @@ public struct SafetensorsWriter: Sendable {
         output.reserveCapacity(output.count + ordered.reduce(0) { $0 + $1.data.count })
         for tensor in ordered { output.append(contentsOf: tensor.data) }
         return output
+    }
+
+    /// Writes the bytes of `serialized()` to `path` (created or truncated) tensor by
+    /// tensor, without assembling the whole file in memory (a model's weights).
+    public func write(toFile path: String) throws(SafetensorsWriteError) {
+        func fail(_ reason: String) -> SafetensorsWriteError { SafetensorsWriteError(tensor: "(file \(path))", reason: reason) }
+        guard let file = fopen(path, "wb") else { throw fail("cannot create the file: errno \(errno)") }
+        defer { fclose(file) }
+        let ordered = tensors.sorted { Self.dataOrder($0.descriptor, $1.descriptor) }
+        for bytes in [Self.prefix(for: ordered.map(\.descriptor), metadata: metadata)] + ordered.map(\.data) {
+            let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
+            guard written == bytes.count else { throw fail("wrote \(written) of \(bytes.count) bytes: errno \(errno)") }
+        }
+        guard fflush(file) == 0 else { throw fail("cannot flush the file: errno \(errno)") }
     }
 
     /// The size `serialized()` gives for tensors of these shapes, without their data.
