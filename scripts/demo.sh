@@ -9,10 +9,13 @@ limit=${LIMIT:-64}
 out=${OUT:-out/demo}
 model=models/SmolLM2-135M-Instruct.Q4_1.gguf
 
+# RESUME=1 continues an interrupted demo; otherwise an earlier demo output is replaced.
+if [ -n "${RESUME:-}" ]; then continue_flag=--resume; else continue_flag=--overwrite; fi
+
 exec .build/release/realign teacher \
     --data data/alpaca_en_demo.json --limit "$limit" \
     --ref "smol=$model" --aligned smol \
     --aligned-system "Answer in one short sentence." \
     --lambda 0.5,2 --top-k 32 \
     --workers "${WORKERS:-2}" \
-    --out "$out" ${RESUME:+--resume} ${RESUME:---overwrite}
+    --out "$out" "$continue_flag"

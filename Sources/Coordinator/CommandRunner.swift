@@ -10,6 +10,9 @@ enum CommandRunner {
                 print(spec.helpText, terminator: "")
                 return .success
             }
+            if let stray = parsed.positionals.first {
+                throw UsageError(command: spec.name, message: "unexpected argument \(stray)")
+            }
             return try await body(parsed)
         } catch let error as UsageError {
             printError("\(error)")

@@ -43,7 +43,7 @@ enum TeacherCommand {
             guard !lambdas.isEmpty else { throw UsageError(command: spec.name, message: "--lambda is required") }
             let brokers = arguments.string("brokers")
             let topics = Topics(prefix: arguments.string("topic-prefix") ?? Topics.defaultPrefix)
-            var kafka = try CommandRunner.kafkaConfig(brokers: brokers, arguments)
+            let kafka = try CommandRunner.kafkaConfig(brokers: brokers, arguments)
             let options = TeacherRun.Options(
                 dataPath: try arguments.required("data"), limit: try arguments.int("limit", in: 1...Int.max),
                 ref: ref.name, aligned: aligned.name, alignedSystem: arguments.string("aligned-system"),
@@ -53,23 +53,30 @@ enum TeacherCommand {
                 runID: arguments.string("run-id"), resume: arguments.has("resume"), overwrite: arguments.has("overwrite"),
                 topics: topics, jobTimeout: .seconds(try arguments.double("job-timeout") ?? 120),
                 maxMessageBytes: kafka["message.max.bytes"].flatMap(Int.init) ?? 1_000_000)
+            // Every option is checked before the run claims its output directory.
+            let workers = try arguments.int("workers", in: 1...64) ?? 2
+            let partitions = try arguments.int("partitions", in: 1...1024)
+            let threads = try arguments.int("threads", in: 1...1024)
+            let models = brokers == nil ? try localModels(ref: ref, aligned: aligned) : []
+            do {
+                try TeacherJob(id: "options", replyTo: "realign.options", ref: options.ref, aligned: options.aligned,
+                               alignedSystem: nil, lambdas: lambdas, topK: options.topK,
+                               sequences: [.tokens(id: "0", inputIDs: [0, 0], promptLen: 1)], cutoffLen: options.cutoffLen).validate()
+            } catch let error as JobError {
+                throw UsageError(command: spec.name, message: error.message)
+            }
             let stop = StopSignal()
             let run = TeacherRun(options: options, stop: stop)
             let prepared = try run.prepare()
 
             let summary: TeacherRunSummary
             if brokers != nil {
-                kafka = kafka.withDefaults([:])
-                let admin = try KafkaAdmin(config: kafka)
-                let partitions = try arguments.int("partitions", in: 1...1024) ?? 4
-                summary = try await run.run(prepared, on: .init(kafka: kafka, topicCreator: admin, replyPartitions: partitions, replicationFactor: -1))
+                let admin = try KafkaAdmin(config: kafka, defaultTimeout: .seconds(10))
+                summary = try await run.run(prepared, on: .init(kafka: kafka, topicCreator: admin, replyPartitions: partitions ?? 4, replicationFactor: -1))
             } else {
-                let models = try localModels(ref: ref, aligned: aligned)
                 let fleet = try EmbeddedFleet(
-                    workerCount: try arguments.int("workers", in: 1...64) ?? 2, models: models, topics: topics,
-                    partitions: try arguments.int("partitions", in: 1...1024),
-                    threadsPerWorker: try arguments.int("threads", in: 1...1024),
-                    logDirectory: options.outputDirectory + "/logs")
+                    workerCount: workers, models: models, topics: topics, partitions: partitions,
+                    threadsPerWorker: threads, logDirectory: options.outputDirectory + "/logs")
                 defer { fleet.shutdown() }
                 do {
                     summary = try await run.run(prepared, on: fleet.teacherFleet)

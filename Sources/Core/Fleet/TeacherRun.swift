@@ -165,12 +165,19 @@ public final class TeacherRun: Sendable {
         }
 
         let replyTopic = options.topics.replies(runID)
-        try fleet.topicCreator.createTopics([replyTopic], partitions: fleet.replyPartitions,
-                                            replicationFactor: fleet.replicationFactor)
+        do {
+            try fleet.topicCreator.createTopics([replyTopic], partitions: fleet.replyPartitions,
+                                                replicationFactor: fleet.replicationFactor)
+        } catch KafkaError.adminTimedOut {
+            // A cluster without the Admin API (e.g. `realign broker`, librdkafka's mock):
+            // the topic is created on first use, with the cluster's default partitions.
+            Log.warn("no answer to CreateTopics; relying on the cluster creating the reply topic on use", ["topic": .string(replyTopic)])
+        }
         let producer = try KafkaProducer(config: fleet.kafka)
+        let replyPartitions = try producer.partitionCount(topic: replyTopic) ?? fleet.replyPartitions
         let replies = try KafkaConsumer(config: fleet.kafka)
         defer { replies.close() }
-        try replies.assign(topic: replyTopic, partitions: (0..<Int32(fleet.replyPartitions)).map { $0 })
+        try replies.assign(topic: replyTopic, partitions: (0..<Int32(replyPartitions)).map { $0 })
         let jobPartitions = try producer.partitionCount(topic: options.topics.jobs)
 
         let progress = ProgressBar(total: sequences.count, unit: "sequences", rateUnit: "tokens",
