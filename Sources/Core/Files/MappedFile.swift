@@ -50,7 +50,7 @@ public final class MappedFile: @unchecked Sendable {
 }
 
 /// A file that cannot be used, with the reason.
-public struct FileError: Error, CustomStringConvertible, Equatable {
+public struct FileError: Error, Sendable, CustomStringConvertible, Equatable {
     public var path: String
     public var problem: String
 

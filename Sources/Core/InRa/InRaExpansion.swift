@@ -129,6 +129,9 @@ public enum InRaExpansion {
             }
         }
         set("num_hidden_layers", .integer(Int64(config.layerCount + 1)))
+        if members.contains(where: { $0.key == "max_window_layers" }) {
+            set("max_window_layers", .integer(Int64(config.layerCount + 1)))
+        }
         if case .array(let types)? = members.last(where: { $0.key == "layer_types" })?.value, let first = types.first {
             set("layer_types", .array([first] + types))
         }
@@ -146,39 +149,13 @@ public enum InRaExpansion {
         return .object(members)
     }
 
-    /// transformers' LlamaConfig / Qwen2Config for a model read from GGUF.
+    /// transformers' LlamaConfig / Qwen2Config for a model read from GGUF: the same
+    /// config a training checkpoint writes.
     private static func ggufConfigMembers(_ model: ModelFile) -> [JSONMember] {
-        let config = model.weights.config
-        let isQwen2 = config.family == .qwen2
-        var members = [
-            JSONMember("architectures", .array([.string(isQwen2 ? "Qwen2ForCausalLM" : "LlamaForCausalLM")])),
-            JSONMember("model_type", .string(config.family.rawValue)),
-            JSONMember("vocab_size", .integer(Int64(config.vocabSize))),
-            JSONMember("hidden_size", .integer(Int64(config.hiddenSize))),
-            JSONMember("intermediate_size", .integer(Int64(config.intermediateSize))),
-            JSONMember("num_hidden_layers", .integer(Int64(config.layerCount))),
-            JSONMember("num_attention_heads", .integer(Int64(config.headCount))),
-            JSONMember("num_key_value_heads", .integer(Int64(config.kvHeadCount))),
-            JSONMember("head_dim", .integer(Int64(config.headDim))),
-            JSONMember("hidden_act", .string("silu")),
-            JSONMember("max_position_embeddings", .integer(Int64(config.contextLength))),
-            JSONMember("rms_norm_eps", .double(Double(config.rmsNormEps))),
-            JSONMember("rope_theta", .double(config.ropeTheta)),
-            JSONMember("rope_parameters", .object([
-                JSONMember("rope_theta", .double(config.ropeTheta)), JSONMember("rope_type", .string("default")),
-            ])),
-            JSONMember("tie_word_embeddings", .bool(config.tieWordEmbeddings)),
-        ]
-        if isQwen2 {
-            members.append(JSONMember("use_sliding_window", .bool(false)))
-            members.append(JSONMember("layer_types", .array(Array(repeating: .string("full_attention"), count: config.layerCount))))
-        } else {
-            members.append(JSONMember("attention_bias", .bool(false)))
-            members.append(JSONMember("mlp_bias", .bool(false)))
-        }
-        if let bos = model.tokenizer?.bosTokenId { members.append(JSONMember("bos_token_id", .integer(Int64(bos)))) }
-        if let eos = model.tokenizer?.eosTokenId { members.append(JSONMember("eos_token_id", .integer(Int64(eos)))) }
-        return members
+        HuggingFaceModelFiles.configJSON(
+            model.weights.config, bosTokenID: model.tokenizer?.bosTokenId,
+            eosTokenIDs: model.tokenizer?.eosTokenId.map { [$0] } ?? []
+        ).objectMembers ?? []
     }
 
     /// Copies the tokenizer and generation files of a Hugging Face source, or writes
