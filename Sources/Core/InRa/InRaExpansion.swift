@@ -129,9 +129,6 @@ public enum InRaExpansion {
             }
         }
         set("num_hidden_layers", .integer(Int64(config.layerCount + 1)))
-        if members.contains(where: { $0.key == "max_window_layers" }) {
-            set("max_window_layers", .integer(Int64(config.layerCount + 1)))
-        }
         if case .array(let types)? = members.last(where: { $0.key == "layer_types" })?.value, let first = types.first {
             set("layer_types", .array([first] + types))
         }
