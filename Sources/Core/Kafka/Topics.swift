@@ -1,6 +1,6 @@
 /// The product's topic names under one prefix (`realign` unless `--topic-prefix`
 /// says otherwise): `realign.jobs`, `realign.requests`, `realign.dlq`, and one reply
-/// topic per run, `realign.replies.<run-id>`.
+/// topic per run, `realign.replies.<run-id>`; `realign.control` carries cancels.
 public struct Topics: Sendable, Equatable {
     public static let defaultPrefix = "realign"
 
@@ -14,6 +14,8 @@ public struct Topics: Sendable, Equatable {
     public var jobs: String { "\(prefix).jobs" }
     /// Interactive work (generation), taken before the next batch job.
     public var requests: String { "\(prefix).requests" }
+    /// Cancels of generation requests; every worker reads all of it.
+    public var control: String { "\(prefix).control" }
     /// Failed jobs, for operators.
     public var dlq: String { "\(prefix).dlq" }
     /// The default consumer group of the workers serving these topics.
@@ -23,7 +25,7 @@ public struct Topics: Sendable, Equatable {
     public func replies(_ runID: String) -> String { "\(prefix).replies.\(runID)" }
 
     /// The topics every fleet needs (reply topics are made per run).
-    public var fleetTopics: [String] { [jobs, requests, dlq] }
+    public var fleetTopics: [String] { [jobs, requests, control, dlq] }
 
     /// Kafka's rule for topic names: 1 to 249 characters of `[a-zA-Z0-9._-]`, and not
     /// `.` or `..`.

@@ -16,6 +16,7 @@ struct KubernetesManifestTests {
         ("KafkaNodePool/dual-role", "kafkanodepool.json"),
         ("KafkaTopic/realign.jobs", "kafkatopic.json"),
         ("KafkaTopic/realign.requests", "kafkatopic.json"),
+        ("KafkaTopic/realign.control", "kafkatopic.json"),
         ("KafkaTopic/realign.dlq", "kafkatopic.json"),
         ("ScaledObject/realign-worker", "scaledobject.json"),
         ("PersistentVolumeClaim/realign-teacher-work", "Kubernetes 1.32"),

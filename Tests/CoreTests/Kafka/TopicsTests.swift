@@ -9,7 +9,8 @@ import Testing
         #expect(topics.dlq == "realign.dlq")
         #expect(topics.replies("run42") == "realign.replies.run42")
         #expect(topics.workerGroup == "realign-workers")
-        #expect(topics.fleetTopics == ["realign.jobs", "realign.requests", "realign.dlq"])
+        #expect(topics.control == "realign.control")
+        #expect(topics.fleetTopics == ["realign.jobs", "realign.requests", "realign.control", "realign.dlq"])
     }
 
     @Test func customPrefix() {
