@@ -7,6 +7,7 @@ let commands: [(name: String, summary: String, run: @Sendable ([String]) async -
     ("broker", BrokerCommand.spec.summary, BrokerCommand.main),
     ("train", TrainCommand.spec.summary, TrainCommand.main),
     ("eval", EvalCommand.spec.summary, EvalCommand.main),
+    ("expand", ExpandCommand.spec.summary, ExpandCommand.main),
 ]
 
 @MainActor func usage() -> String {
