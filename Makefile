@@ -16,6 +16,7 @@ build: setup
 test: setup
 	swift build -c release
 	swift test -c release --disable-xctest
+	scripts/test-second-broker.sh
 
 demo: setup
 	scripts/demo.sh

@@ -169,27 +169,22 @@ public enum InRaExpansion {
             }
             return written
         }
-        guard let spec = model.tokenizer else { return written }
-        let tokenizerPath = join(directory, "tokenizer.json")
-        try write(spec.huggingFaceTokenizerJSON.jsonBytes, to: tokenizerPath)
-        var tokenizerConfig = [
-            JSONMember("tokenizer_class", .string("PreTrainedTokenizerFast")),
-            JSONMember("add_bos_token", .bool(spec.addBOS)),
-            JSONMember("clean_up_tokenization_spaces", .bool(false)),
-            JSONMember("model_max_length", .integer(Int64(model.weights.config.contextLength))),
-        ]
-        if let bos = spec.bosTokenId { tokenizerConfig.append(JSONMember("bos_token", .string(spec.tokens[Int(bos)]))) }
-        if let eos = spec.eosTokenId { tokenizerConfig.append(JSONMember("eos_token", .string(spec.tokens[Int(eos)]))) }
-        if let template = model.chatTemplate { tokenizerConfig.append(JSONMember("chat_template", .string(template))) }
-        let configPath = join(directory, "tokenizer_config.json")
-        try write(JSONValue.object(tokenizerConfig).jsonBytes, to: configPath)
-        var generation: [JSONMember] = []
-        if let bos = spec.bosTokenId { generation.append(JSONMember("bos_token_id", .integer(Int64(bos)))) }
-        let stops = model.stopTokenIds.map { JSONValue.integer(Int64($0)) }
-        if !stops.isEmpty { generation.append(JSONMember("eos_token_id", stops.count == 1 ? stops[0] : .array(stops))) }
+        guard model.tokenizer != nil else { return written }
+        let files: CheckpointModel
+        do {
+            files = try CheckpointModel(student: model)
+        } catch {
+            throw ExpansionError(path: directory, problem: "tokenizer: \(error)")
+        }
+        for (name, bytes) in (files.tokenizer?.files ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let path = join(directory, name)
+            try write(bytes, to: path)
+            written.append(path)
+        }
         let generationPath = join(directory, "generation_config.json")
-        try write(JSONValue.object(generation).jsonBytes, to: generationPath)
-        return [tokenizerPath, configPath, generationPath]
+        try write(HuggingFaceModelFiles.generationConfigJSON(bosTokenID: files.bosTokenID, eosTokenIDs: files.eosTokenIDs).jsonBytes,
+                  to: generationPath)
+        return written + [generationPath]
     }
 
     static func join(_ directory: String, _ file: String) -> String {

@@ -132,14 +132,19 @@ struct InRaExpansionTests {
         }
     }
 
-    @Test("A GGUF tokenizer written as tokenizer.json reads back to the same spec", arguments: [TokenizerSpec.PreTokenizer.smollm, .gpt2, .qwen2])
+    @Test("A GGUF tokenizer written as tokenizer.json reads back to the same spec, special tokens in the vocabulary", arguments: [TokenizerSpec.PreTokenizer.smollm, .gpt2, .qwen2])
     func tokenizerJSONRoundTrip(preTokenizer: TokenizerSpec.PreTokenizer) throws {
         let tokens = (0..<256).map { String(ByteLevelAlphabet.characterForByte[$0]) } + ["ĠĠ", "he", "<|im_start|>", "<|im_end|>"]
         let spec = TokenizerSpec(
             tokens: tokens, merges: ["Ġ Ġ", "h e"], specialTokenIds: [258, 259], preTokenizer: preTokenizer,
             bosTokenId: 258, eosTokenId: 259, addBOS: false)
-        let json = spec.huggingFaceTokenizerJSON.jsonBytes
-        let config = JSONValue.object([JSONMember("bos_token", .string("<|im_start|>")), JSONMember("eos_token", .string("<|im_end|>"))]).jsonBytes
-        #expect(try TokenizerSpec(huggingFaceTokenizerJSON: json, tokenizerConfigJSON: config) == spec)
+        let files = try HuggingFaceTokenizerFiles.from(spec: spec, chatTemplate: nil, contextLength: 64).files
+        let json = try #require(files["tokenizer.json"])
+        #expect(try TokenizerSpec(huggingFaceTokenizerJSON: json, tokenizerConfigJSON: files["tokenizer_config.json"]) == spec)
+        // The Hugging Face tokenizers library numbers an added token that is missing from
+        // the BPE vocabulary after the vocabulary, so special tokens must be in both.
+        let vocab = try #require(try JSONParser.parse(json)["model"]?["vocab"])
+        #expect(vocab["<|im_start|>"] == .integer(258))
+        #expect(vocab["<|im_end|>"] == .integer(259))
     }
 }
