@@ -10,6 +10,7 @@ struct RequestOffsets {
     mutating func take(partition: Int32, offset: Int64) {
         open[partition, default: []].insert(offset)
         highestTaken[partition] = max(highestTaken[partition] ?? offset, offset)
+        if doneThrough[partition] == nil { doneThrough[partition] = offset - 1 }
     }
 
     /// Marks a taken message done. Returns the offset through which every message of the
@@ -17,7 +18,7 @@ struct RequestOffsets {
     mutating func finish(partition: Int32, offset: Int64) -> Int64? {
         guard open[partition]?.remove(offset) != nil, let highest = highestTaken[partition] else { return nil }
         let through = open[partition]!.min().map { $0 - 1 } ?? highest
-        guard through > (doneThrough[partition] ?? -1) else { return nil }
+        guard through > doneThrough[partition]! else { return nil }
         doneThrough[partition] = through
         return through
     }
