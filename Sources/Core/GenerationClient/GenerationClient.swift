@@ -106,8 +106,10 @@ public final class GenerationClient: Sendable {
         return stream
     }
 
-    /// Stops a request wherever it runs; its listener hears nothing more.
-    public func cancel(id: String) {
+    /// Stops a request wherever it runs; its listener hears nothing more. Returns
+    /// whether it was still pending (false: already answered, or unknown).
+    @discardableResult
+    public func cancel(id: String) -> Bool {
         router.cancel(id: id)
     }
 
@@ -190,9 +192,10 @@ final class ReplyRouter: Sendable {
         return submission.id
     }
 
-    func cancel(id: String) {
+    @discardableResult
+    func cancel(id: String) -> Bool {
         let wasPending = state.withLock { $0.pending.removeValue(forKey: id) != nil }
-        guard wasPending else { return }
+        guard wasPending else { return false }
         let cancel = JSONValue.object([
             JSONMember("schema", .integer(TeacherJob.schema)), JSONMember("kind", .string("cancel")), JSONMember("id", .string(id)),
         ]).jsonBytes
@@ -205,6 +208,7 @@ final class ReplyRouter: Sendable {
                 Log.warn("cancel not delivered", ["id": .string(id), "error": .string("\(error)")])
             }
         }
+        return true
     }
 
     func shutdown(reason: String) {
