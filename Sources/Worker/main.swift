@@ -4,10 +4,11 @@ import Foundation
 let spec = CommandSpec(
     name: "realign-worker",
     summary: "serve realign jobs from Kafka with a fixed set of models",
-    usage: "realign-worker --brokers HOST:PORT --model NAME=PATH [--model NAME=PATH ...] [options]",
+    usage: "realign-worker --brokers HOST:PORT --model NAME=PATH [--model NAME=PATH ...] [--adapter NAME=FILE ...] [options]",
     options: [
         .init("brokers", short: "b", value: "LIST", help: "Bootstrap servers of the Kafka cluster.", environment: "REALIGN_BROKERS"),
-        .init("model", short: "m", value: "NAME=PATH", help: "A model to serve under NAME: a GGUF file or a Hugging Face directory.", repeatable: true),
+        .init("model", short: "m", value: "NAME=PATH", help: "A model to serve under NAME: a GGUF file or a Hugging Face directory (an InRa model when its config.json declares realign_inra).", repeatable: true),
+        .init("adapter", value: "NAME=FILE", help: "Serve model NAME as an InRa model: its --model file is the base (GGUF, quantised included), FILE the adapter layer (realign expand --adapter-only).", repeatable: true),
         .init("group", short: "G", value: "ID", help: "Consumer group (default: <prefix>-workers). One group serves one model set."),
         .init("topic-prefix", value: "PREFIX", help: "Prefix of the fleet's topics (default: realign)."),
         .init("threads", short: "t", value: "N", help: "Compute threads, OpenBLAS included (default: all cores).", environment: "REALIGN_THREADS"),
@@ -16,8 +17,9 @@ let spec = CommandSpec(
         .init("property", short: "X", value: "KEY=VALUE", help: "A librdkafka property, passed through as kcat does.", repeatable: true),
     ],
     epilog: """
-    Consumes <prefix>.jobs in the consumer group, replies on each job's reply_to, copies \
-    failed jobs to <prefix>.dlq, and commits a job only after its reply is acknowledged.
+    Consumes <prefix>.requests (generation, first) and <prefix>.jobs (teacher jobs) in the \
+    consumer group, reads cancels from <prefix>.control, replies on each job's reply_to, \
+    copies failed jobs to <prefix>.dlq, and commits a job only after its reply is acknowledged.
     Exit status: 0 stopped by SIGINT/SIGTERM or its parent's exit, 1 failure, 2 usage error.
     """)
 
@@ -54,23 +56,42 @@ func main() async -> ExitCode {
         let statusServer = try arguments.int("metrics-port", in: 0...65535).map { try metrics.serve(port: $0) }
         defer { statusServer?.stop() }
         if let statusServer { Log.info("status endpoints", ["port": .integer(Int64(statusServer.port))]) }
+        let modelPaths = try modelArguments.map { try ModelArgument.parse($0, command: spec.name) }
+        var adapters: [String: String] = [:]
+        for argument in arguments.strings("adapter") {
+            let (name, file) = try ModelArgument.parse(argument, command: spec.name)
+            guard adapters[name] == nil else { throw UsageError(command: spec.name, message: "--adapter \(name) given twice") }
+            guard modelPaths.contains(where: { $0.name == name }) else {
+                throw UsageError(command: spec.name, message: "--adapter \(argument): no --model \(name)=PATH to put it on")
+            }
+            adapters[name] = file
+        }
         var models: [String: ServedModel] = [:]
-        for argument in modelArguments {
-            let (name, path) = try ModelArgument.parse(argument, command: spec.name)
+        for (name, path) in modelPaths {
             guard models[name] == nil else { throw UsageError(command: spec.name, message: "model name \(name) given twice") }
             let started = Date()
-            models[name] = try ServedModel.load(name: name, path: path)
+            let model = try ServedModel.load(name: name, path: path, adapter: adapters[name])
+            models[name] = model
             let seconds = Date().timeIntervalSince(started)
             metrics.modelLoaded(name, seconds: seconds)
-            Log.info("model loaded", ["model": .string(name), "path": .string(path), "seconds": .double(seconds)])
+            Log.info("model loaded", [
+                "model": .string(name), "path": .string(path), "adapter": adapters[name].map(JSONValue.string) ?? .null,
+                "inra": .bool(model.hasAdapter), "seconds": .double(seconds),
+            ])
         }
         let maxReplyBytes = config["message.max.bytes"].flatMap(Int.init) ?? 1_000_000
         config["client.id"] = config["client.id"] ?? "realign-worker-\(getpid())"
-        let consumer = try KafkaConsumer(config: config, groupID: arguments.string("group") ?? topics.workerGroup)
+        let group = arguments.string("group") ?? topics.workerGroup
+        var readerConfig = config
+        readerConfig["group.id"] = nil
+        let consumers = JobWorker.Consumers(
+            jobs: try KafkaConsumer(config: config, groupID: group),
+            requests: try KafkaConsumer(config: config, groupID: group),
+            control: try KafkaConsumer(config: readerConfig, offsetReset: .latest))
         let producer = try KafkaProducer(config: config)
         let worker = JobWorker(
             runner: TeacherJobRunner(models: models, maxReplyBytes: maxReplyBytes),
-            consumer: consumer, producer: producer,
+            consumers: consumers, producer: producer,
             options: .init(topics: topics, parentPID: parentPID), stop: stop, metrics: metrics)
         try await worker.run()
         try producer.flush(timeout: .seconds(10))

@@ -1,22 +1,40 @@
 import Foundation
 
-/// The worker's loop: take a job, run it, reply, then commit - so a job whose reply
-/// was not acknowledged by the broker comes back (at-least-once). A bad job is answered
-/// with an error reply (when its `reply_to` can be read) and always copied to the
-/// dead-letter topic (without its bytes when they are too large to produce); either way
-/// its offset is committed and the loop goes on.
+/// The worker's loop. Generation requests come first (`GenerationService`): while any
+/// runs, the batch-job partitions are paused (and still polled, so the group keeps
+/// the worker). When none runs, it takes a batch job, runs it, replies, then commits - so
+/// a job whose reply was not acknowledged by the broker comes back (at-least-once). A
+/// bad job is answered with an error reply (when its `reply_to` can be read) and always
+/// copied to the dead-letter topic; either way its offset is committed and the loop goes on.
 public final class JobWorker: Sendable {
     public struct Options: Sendable {
         public var topics: Topics
+        /// The longest wait for a message when idle (so also how long a request may wait
+        /// to be taken by an idle worker).
         public var pollTimeout: Duration
         /// The worker stops when this process is no longer its parent (the coordinator
         /// that started it died).
         public var parentPID: Int32?
 
-        public init(topics: Topics, pollTimeout: Duration = .milliseconds(200), parentPID: Int32? = nil) {
+        public init(topics: Topics, pollTimeout: Duration = .milliseconds(50), parentPID: Int32? = nil) {
             self.topics = topics
             self.pollTimeout = pollTimeout
             self.parentPID = parentPID
+        }
+    }
+
+    /// The worker's consumers: `jobs` and `requests` are members of the worker group
+    /// (one for each topic, so each can be paused and polled on its own); `control`
+    /// belongs to no group (every worker reads every cancel).
+    public struct Consumers: Sendable {
+        public var jobs: KafkaConsumer
+        public var requests: KafkaConsumer
+        public var control: KafkaConsumer
+
+        public init(jobs: KafkaConsumer, requests: KafkaConsumer, control: KafkaConsumer) {
+            self.jobs = jobs
+            self.requests = requests
+            self.control = control
         }
     }
 
@@ -25,53 +43,84 @@ public final class JobWorker: Sendable {
     public static let maxErrorMessageBytes = 2048
 
     private let runner: TeacherJobRunner
-    private let consumer: KafkaConsumer
+    private let consumers: Consumers
     private let producer: KafkaProducer
+    private let sender: ReplySender
     private let options: Options
     private let stop: StopSignal
     private let metrics: WorkerMetrics
 
-    public init(runner: TeacherJobRunner, consumer: KafkaConsumer, producer: KafkaProducer,
+    public init(runner: TeacherJobRunner, consumers: Consumers, producer: KafkaProducer,
                 options: Options, stop: StopSignal, metrics: WorkerMetrics = WorkerMetrics()) {
         self.runner = runner
-        self.consumer = consumer
+        self.consumers = consumers
         self.producer = producer
+        sender = ReplySender(producer: producer, dlq: options.topics.dlq, stop: stop)
         self.options = options
         self.stop = stop
         self.metrics = metrics
     }
 
-    /// Serves until a stop is requested; then leaves the group. Throws when a reply
-    /// cannot be delivered at all (the job stays uncommitted for another worker).
+    /// Serves until a stop is requested; then leaves the group. Generation requests
+    /// still running are left uncommitted, for another worker (which streams the same
+    /// tokens). Throws when a reply cannot be delivered at all (the job stays
+    /// uncommitted for another worker).
     public func run() async throws {
-        try consumer.subscribe(topics: [options.topics.jobs])
-        Log.info("worker serving", ["topic": .string(options.topics.jobs), "models": .array(runner.models.keys.sorted().map { .string($0) })])
-        defer { consumer.close() }
+        let jobs = consumers.jobs
+        defer {
+            jobs.close()
+            consumers.requests.close()
+            consumers.control.close()
+        }
+        try jobs.subscribe(topics: [options.topics.jobs])
+        let generation = GenerationService(
+            models: runner.models, topics: options.topics, requests: consumers.requests,
+            cancelFeed: CancelFeed(topic: options.topics.control, consumer: consumers.control, producer: producer),
+            sender: sender, metrics: metrics)
+        try generation.start()
+        Log.info("worker serving", [
+            "topics": .array([options.topics.requests, options.topics.jobs].map { .string($0) }),
+            "models": .array(runner.models.keys.sorted().map { .string($0) }),
+        ])
+        let jobPauser = PartitionPauser(jobs)
+        // Jobs fetched before a pause took effect wait here for the requests to finish.
+        var heldJobs: [KafkaMessage] = []
         var lagReported = ContinuousClock.now
         while !stop.isRequested {
-            if !metrics.isReady, !consumer.memberID.isEmpty { metrics.markReady() }
+            if !metrics.isReady, !jobs.memberID.isEmpty, !consumers.requests.memberID.isEmpty { metrics.markReady() }
             if ContinuousClock.now - lagReported > .seconds(5) {
                 lagReported = ContinuousClock.now
-                if let lags = try? consumer.lag() { metrics.consumerLag(lags) }
+                metrics.consumerLag(((try? jobs.lag()) ?? []) + ((try? consumers.requests.lag()) ?? []))
             }
             if let parent = options.parentPID, getppid() != parent {
                 stop.request(reason: "parent process \(parent) exited")
                 break
             }
-            guard let message = try consumer.poll(timeout: options.pollTimeout) else { continue }
+            try await generation.serve()
+            if generation.isBusy {
+                try jobPauser.set(paused: true)
+                if let message = try jobs.poll(timeout: .zero) { heldJobs.append(message) }
+                continue
+            }
+            try jobPauser.set(paused: false)
+            let next = heldJobs.isEmpty ? try jobs.poll(timeout: options.pollTimeout) : heldJobs.removeFirst()
+            guard let message = next else { continue }
             try await handle(message)
             do {
-                try consumer.commit(message)
+                try jobs.commit(message)
             } catch {
                 // A commit refused during a rebalance only means the job may come
                 // again; replies are deterministic, so the duplicate is harmless.
                 Log.warn("commit failed", ["partition": .integer(Int64(message.partition)), "offset": .integer(message.offset), "error": .string("\(error)")])
             }
         }
-        Log.info("worker stopping", ["reason": .string(stop.reason ?? "stop requested")])
+        Log.info("worker stopping", [
+            "reason": .string(stop.reason ?? "stop requested"),
+            "requests_left": .integer(Int64(generation.runningCount)),
+        ])
     }
 
-    /// Runs one job message and delivers its reply (or its error reply and DLQ copy).
+    /// Runs one teacher job message and delivers its reply (or its error reply and DLQ copy).
     func handle(_ message: KafkaMessage) async throws {
         let started = Date()
         let jobSHA = SHA256.hex(message.value)
@@ -79,18 +128,9 @@ public final class JobWorker: Sendable {
         do {
             let job = try JobDecoder.decode(message.value, nowMs: Date().unixMilliseconds)
             let targets = try runner.run(job)
-            let headers = [
-                KafkaHeader(name: ReplyHeaders.contentType, string: TeacherTargets.contentType),
-                KafkaHeader(name: ReplyHeaders.jobID, string: job.id),
-                KafkaHeader(name: ReplyHeaders.jobSHA256, string: jobSHA),
-            ]
-            do {
-                try await deliver(topic: job.replyTo, key: Array(job.id.utf8), value: targets.serialized(), headers: headers)
-            } catch let error as KafkaError where error.isMessageTooLarge {
-                throw JobError(.replyTooLarge, "the broker refused the reply: \(error)", jobID: job.id, replyTo: job.replyTo)
-            } catch let error as KafkaError where error.isUnknownTopic {
-                throw JobError(.badReplyTo, "the reply topic \(job.replyTo) does not exist: \(error)", jobID: job.id)
-            }
+            try await sender.deliverReply(
+                to: job.replyTo, jobID: job.id, value: targets.serialized(),
+                headers: ReplySender.replyHeaders(contentType: TeacherTargets.contentType, jobID: job.id, jobSHA: jobSHA))
             Log.info("job done", [
                 "job": .string(job.id), "sequences": .integer(Int64(targets.sequenceCount)),
                 "tokens": .integer(Int64(targets.tokenCount)), "rows": .integer(Int64(targets.rowCount)),
@@ -99,59 +139,9 @@ public final class JobWorker: Sendable {
             metrics.jobEnded(kind: JobKind.teacher.rawValue, status: "done", tokens: targets.tokenCount,
                              seconds: Date().timeIntervalSince(started))
         } catch let error as JobError {
-            try await report(error, for: message, jobSHA: jobSHA)
+            try await sender.report(error, for: message, jobSHA: jobSHA)
             metrics.jobEnded(kind: JobKind.teacher.rawValue, status: error.code.rawValue, tokens: 0,
                              seconds: Date().timeIntervalSince(started))
-        }
-    }
-
-    private func report(_ error: JobError, for message: KafkaMessage, jobSHA: String) async throws {
-        let peeked = JobDecoder.peekEnvelope(message.value)
-        let jobID = error.jobID ?? peeked.id
-        let text = Self.bounded(error.message)
-        Log.warn("job failed", [
-            "job": jobID.map(JSONValue.string) ?? .null, "code": .string(error.code.rawValue),
-            "error": .string(text), "partition": .integer(Int64(message.partition)),
-            "offset": .integer(message.offset),
-        ])
-        if let replyTo = error.replyTo ?? peeked.replyTo {
-            let reply = ErrorReply(id: jobID, code: error.code, message: text)
-            var headers = [
-                KafkaHeader(name: ReplyHeaders.contentType, string: ReplyHeaders.jsonContentType),
-                KafkaHeader(name: ReplyHeaders.status, string: "error"),
-                KafkaHeader(name: ReplyHeaders.jobSHA256, string: jobSHA),
-            ]
-            if let jobID { headers.append(KafkaHeader(name: ReplyHeaders.jobID, string: jobID)) }
-            do {
-                try await deliver(topic: replyTo, key: jobID.map { Array($0.utf8) }, value: reply.jsonBytes(), headers: headers)
-            } catch {
-                Log.warn("error reply not delivered", ["topic": .string(replyTo), "error": .string("\(error)")])
-            }
-        }
-        let dlqHeaders = message.headers + [
-            KafkaHeader(name: ReplyHeaders.errorCode, string: error.code.rawValue),
-            KafkaHeader(name: ReplyHeaders.errorMessage, string: text),
-            KafkaHeader(name: ReplyHeaders.sourceTopic, string: message.topic),
-            KafkaHeader(name: ReplyHeaders.sourcePartition, string: String(message.partition)),
-            KafkaHeader(name: ReplyHeaders.sourceOffset, string: String(message.offset)),
-            KafkaHeader(name: ReplyHeaders.jobSHA256, string: jobSHA),
-        ]
-        do {
-            try await deliver(topic: options.topics.dlq, key: message.key, value: message.value, headers: dlqHeaders)
-        } catch let refusal as KafkaError where refusal.isMessageTooLarge {
-            // A job larger than this producer takes (submitted with a larger
-            // `message.max.bytes`) is copied without its bytes; their size and hash remain.
-            // If even that is refused (a huge key or header), only the log keeps it: throwing
-            // would leave the job uncommitted, to stop every worker of the group in turn.
-            let omitted = KafkaHeader(name: ReplyHeaders.omittedBytes, string: String(message.value.count))
-            do {
-                try await deliver(topic: options.topics.dlq, key: message.key, value: [], headers: dlqHeaders + [omitted])
-            } catch let again as KafkaError where again.isMessageTooLarge {
-                Log.error("job not copied to the DLQ", [
-                    "partition": .integer(Int64(message.partition)), "offset": .integer(message.offset),
-                    "sha256": .string(jobSHA), "error": .string("\(again)"),
-                ])
-            }
         }
     }
 
@@ -170,40 +160,4 @@ public final class JobWorker: Sendable {
         }
         return kept + ellipsis
     }
-
-    /// Sends with a few retries on top of librdkafka's own, for a broker that is down
-    /// longer than `message.timeout.ms`; refusals that retrying cannot fix are thrown.
-    private func deliver(topic: String, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader]) async throws {
-        var attempt = 0
-        while true {
-            do {
-                _ = try await producer.send(topic: topic, key: key, value: value, headers: headers)
-                return
-            } catch let error as KafkaError where error.isRetriable && attempt < 3 && !stop.isRequested {
-                attempt += 1
-                Log.warn("delivery failed, retrying", ["topic": .string(topic), "attempt": .integer(Int64(attempt)), "error": .string("\(error)")])
-                try await Task.sleep(for: .seconds(attempt))
-            }
-        }
-    }
-}
-
-extension KafkaError {
-    private var produceCode: KafkaErrorCode? {
-        switch self {
-        case .produceFailed(_, let code, _), .deliveryFailed(_, _, let code): code
-        default: nil
-        }
-    }
-
-    /// The broker or the client refused a message for its size; retrying cannot help.
-    var isMessageTooLarge: Bool { produceCode == .messageSizeTooLarge }
-
-    /// The topic does not exist (and the cluster does not create topics on use): a
-    /// job's `reply_to` that cannot be answered, not a broker outage.
-    var isUnknownTopic: Bool {
-        produceCode == .unknownTopicOrPartition || produceCode == .localUnknownTopic
-    }
-
-    var isRetriable: Bool { !isMessageTooLarge && !isUnknownTopic }
 }

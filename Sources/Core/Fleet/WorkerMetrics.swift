@@ -7,7 +7,7 @@ import Synchronization
 public final class WorkerMetrics: Sendable {
     public static let families: [MetricsRegistry.Family] = [
         .init("realign_jobs_total", .counter, help: "Jobs finished, by kind and status (done, or the error code)."),
-        .init("realign_tokens_total", .counter, help: "Tokens of the sequences of finished jobs."),
+        .init("realign_tokens_total", .counter, help: "Tokens of finished jobs: sequence tokens of teacher jobs, generated tokens of generation requests."),
         .init("realign_job_duration_seconds", .histogram(buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300]),
               help: "Time from taking a job to its reply being acknowledged."),
         .init("realign_jobs_in_flight", .gauge, help: "Jobs taken and not yet answered."),

@@ -32,4 +32,15 @@ public enum JobErrorCode: String, Sendable, Equatable, CaseIterable, Codable {
     case expired = "expired"
     /// Anything else: a bug or a resource failure in the worker.
     case `internal` = "internal"
+    /// A generation request's sampling field out of range or of the wrong type
+    /// (`max_tokens`, `temperature`, `top_p`, `top_k`, `min_p`, `seed`, `stop`,
+    /// `stop_token_ids`).
+    case badSampling = "bad_sampling"
+    /// An unknown generation mode, or one the request or its models cannot run (`inra` on
+    /// a model without an adapter, `plain` with `ref`/`aligned`, `aligned_system` outside
+    /// `dera`).
+    case badMode = "bad_mode"
+    /// The generation request was cancelled (a cancel on the control topic); its error
+    /// reply is not copied to the DLQ.
+    case cancelled = "cancelled"
 }

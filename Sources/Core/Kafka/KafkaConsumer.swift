@@ -84,6 +84,37 @@ public final class KafkaConsumer: Sendable {
         return TopicPartitionList.entries(of: native).map(\.partition).sorted()
     }
 
+    /// Stops fetching these partitions until `resume`: librdkafka drops what it had
+    /// prefetched for them and, on resume, fetches again from the message after the
+    /// last one `poll` returned. A member that keeps polling stays in its group (and
+    /// paused partitions stay paused across a rebalance that leaves them here), which is
+    /// how a worker busy with other work keeps its batch-job partitions without taking
+    /// from them.
+    public func pause(_ partitions: [TopicPartition]) throws {
+        try setPaused(partitions, true)
+    }
+
+    /// Fetches paused partitions again (see `pause`).
+    public func resume(_ partitions: [TopicPartition]) throws {
+        try setPaused(partitions, false)
+    }
+
+    private func setPaused(_ partitions: [TopicPartition], _ paused: Bool) throws {
+        try ensureOpen()
+        guard !partitions.isEmpty else { return }
+        let list = TopicPartitionList(partitions)
+        var result = paused ? rd_kafka_pause_partitions(handle.pointer, list.pointer)
+                            : rd_kafka_resume_partitions(handle.pointer, list.pointer)
+        if result == RD_KAFKA_RESP_ERR_NO_ERROR,
+           let failed = TopicPartitionList.entries(of: list.pointer).first(where: { $0.error != RD_KAFKA_RESP_ERR_NO_ERROR }) {
+            result = failed.error
+        }
+        if result != RD_KAFKA_RESP_ERR_NO_ERROR {
+            let names = partitions.map(\.description).joined(separator: ", ")
+            throw KafkaError.queryFailed(operation: "\(paused ? "pausing" : "resuming") \(names)", code: KafkaErrorCode(result))
+        }
+    }
+
     /// The next message, waiting at most `timeout`.
     ///
     /// Returns nil when nothing arrived in time, at the end of a partition, and on

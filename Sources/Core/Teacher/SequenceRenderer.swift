@@ -27,7 +27,15 @@ public struct SequenceRenderer: Sendable {
         guard let response = messages.last, response.role == "assistant" else {
             throw SequenceProblem(code: .badSequence, problem: "the last message must be the assistant's")
         }
-        var promptMessages = Array(messages.dropLast())
+        let promptIDs = try renderPrompt(Array(messages.dropLast()), systemOverride: systemOverride)
+        let responseIDs = model.tokenizer.encode(response.content) + [model.endOfTurnTokenID]
+        return RenderedSequence(ids: promptIDs + responseIDs, promptLength: promptIDs.count)
+    }
+
+    /// The prompt of a conversation the model is to continue: `messages` rendered with
+    /// the generation prompt, `systemOverride` (if any) as its system message.
+    public func renderPrompt(_ messages: [ChatMessage], systemOverride: String?) throws(SequenceProblem) -> [Int32] {
+        var promptMessages = messages
         if let systemOverride {
             if promptMessages.first?.role == "system" {
                 promptMessages[0].content = systemOverride
@@ -35,9 +43,7 @@ public struct SequenceRenderer: Sendable {
                 promptMessages.insert(ChatMessage(role: "system", content: systemOverride), at: 0)
             }
         }
-        let promptIDs = try tokenize(prompt: promptMessages)
-        let responseIDs = model.tokenizer.encode(response.content) + [model.endOfTurnTokenID]
-        return RenderedSequence(ids: promptIDs + responseIDs, promptLength: promptIDs.count)
+        return try tokenize(prompt: promptMessages)
     }
 
     private func tokenize(prompt messages: [ChatMessage]) throws(SequenceProblem) -> [Int32] {

@@ -29,7 +29,7 @@ import Testing
         #expect(JobErrorCode.allCases.map(\.rawValue) == [
             "malformed_json", "unknown_schema", "unknown_kind", "unknown_model", "tokenizer_mismatch", "token_out_of_range",
             "bad_prompt_len", "too_long", "bad_lambda", "bad_top_k", "bad_sequence", "bad_reply_to", "reply_too_large",
-            "expired", "internal",
+            "expired", "internal", "bad_sampling", "bad_mode", "cancelled",
         ])
     }
 }
