@@ -97,7 +97,7 @@ enum GenerateCommand {
             throw usage("give --model, or --ref and --aligned (dera), not both")
         }
         if let name = arguments.string("mode") {
-            guard let mode = GenerateParameters.Mode(rawValue: name) else { throw usage("--mode must be plain, inra or dera, got \(name)") }
+            guard let mode = GenerationMode(rawValue: name) else { throw usage("--mode must be plain, inra or dera, got \(name)") }
             parameters.mode = mode
         }
         if arguments.string("lambda") != nil && arguments.string("control") != nil { throw usage("give --lambda or --control, not both") }
@@ -150,7 +150,7 @@ enum GenerateCommand {
         case .promptResponse(_, let prompt, _):
             .messages([ChatMessage(role: "user", content: prompt)])
         case .tokens(_, let inputIDs, let promptLen):
-            .inputIDs(Array(inputIDs.prefix(promptLen)))
+            .tokens(Array(inputIDs.prefix(promptLen)))
         }
     }
 

@@ -2,18 +2,8 @@
 /// builds it: which models, how logits are made, the prompt and the sampling settings.
 /// Fields left nil are not written, so the worker's defaults apply.
 public struct GenerateParameters: Sendable, Equatable {
-    public enum Mode: String, Sendable, Equatable, CaseIterable {
-        case plain, inra, dera
-    }
-
-    /// Exactly one prompt form.
-    public enum Input: Sendable, Equatable {
-        /// Chat turns, rendered with the model's template and its generation prompt.
-        case messages([ChatMessage])
-        /// Raw text, tokenized as is (no template).
-        case prompt(String)
-        case inputIDs([Int32])
-    }
+    /// Exactly one prompt form, as the worker reads it.
+    public typealias Input = GenerationJob.Input
 
     /// A field with a value the contract does not allow: the wire name and why.
     public struct Problem: Error, Sendable, Equatable, CustomStringConvertible {
@@ -29,7 +19,7 @@ public struct GenerateParameters: Sendable, Equatable {
     public var ref: String?
     public var aligned: String?
     public var alignedSystem: String?
-    public var mode: Mode?
+    public var mode: GenerationMode?
     public var lambda: Double?
     public var input: Input
     public var maxTokens: Int?
@@ -43,7 +33,7 @@ public struct GenerateParameters: Sendable, Equatable {
     public var stream: Bool
 
     public init(model: String? = nil, ref: String? = nil, aligned: String? = nil, alignedSystem: String? = nil,
-                mode: Mode? = nil, lambda: Double? = nil, input: Input, maxTokens: Int? = nil,
+                mode: GenerationMode? = nil, lambda: Double? = nil, input: Input, maxTokens: Int? = nil,
                 temperature: Double? = nil, topP: Double? = nil, topK: Int? = nil, minP: Double? = nil,
                 seed: UInt64? = nil, stop: [String] = [], stopTokenIDs: [Int32] = [], stream: Bool = false) {
         self.model = model
@@ -66,7 +56,7 @@ public struct GenerateParameters: Sendable, Equatable {
 
     /// The mode a worker will use: the given one, else `dera` when `ref`/`aligned` are
     /// given; nil when it depends on whether the worker's model has an adapter.
-    public var effectiveMode: Mode? {
+    public var effectiveMode: GenerationMode? {
         mode ?? (ref != nil || aligned != nil ? .dera : nil)
     }
 
@@ -77,7 +67,7 @@ public struct GenerateParameters: Sendable, Equatable {
         switch effectiveMode {
         case .dera:
             if ref == nil || aligned == nil { return problem("mode", "dera needs both 'ref' and 'aligned' models") }
-            if alignedSystem != nil, case .inputIDs = input {
+            if alignedSystem != nil, case .tokens = input {
                 return problem("aligned_system", "applies to messages only, not input_ids")
             }
         case .plain, .inra, nil:
@@ -89,8 +79,8 @@ public struct GenerateParameters: Sendable, Equatable {
         }
         switch input {
         case .messages(let messages) where messages.isEmpty: return problem("messages", "at least one message is required")
-        case .inputIDs(let ids) where ids.isEmpty: return problem("input_ids", "at least one token id is required")
-        case .inputIDs(let ids) where ids.contains { $0 < 0 }: return problem("input_ids", "token ids must not be negative")
+        case .tokens(let ids) where ids.isEmpty: return problem("input_ids", "at least one token id is required")
+        case .tokens(let ids) where ids.contains { $0 < 0 }: return problem("input_ids", "token ids must not be negative")
         default: break
         }
         if let maxTokens, maxTokens < 1 { return problem("max_tokens", "\(maxTokens) must be at least 1") }
@@ -123,7 +113,7 @@ public struct GenerateParameters: Sendable, Equatable {
             }))
         case .prompt(let text):
             add("prompt", .string(text))
-        case .inputIDs(let ids):
+        case .tokens(let ids):
             add("input_ids", .array(ids.map { .integer(Int64($0)) }))
         }
         add("max_tokens", maxTokens.map { .integer(Int64($0)) })

@@ -40,7 +40,7 @@ public struct OpenAIRequest: Sendable, Equatable {
             throw .modelNotFound(name)
         }
         if let modeName = try fields.string("mode") {
-            guard let mode = GenerateParameters.Mode(rawValue: modeName) else {
+            guard let mode = GenerationMode(rawValue: modeName) else {
                 throw .invalidRequest("'mode' \"\(modeName)\" is not one of plain, inra, dera", param: "mode")
             }
             parameters.mode = mode
@@ -157,7 +157,7 @@ public struct OpenAIRequest: Sendable, Equatable {
                     }
                     ids.append(id)
                 }
-                return .inputIDs(ids)
+                return .tokens(ids)
             }
             switch value {
             case .string(let text): return .prompt(text)

@@ -16,7 +16,7 @@ import Testing
         #expect(dera.jsonValue.jsonText == #"{"ref":"base","aligned":"chat","aligned_system":"Be brief.","prompt":"2+2=","top_k":4,"min_p":0.1,"stop_token_ids":[2],"stream":false}"#)
         #expect(dera.effectiveMode == .dera)
         #expect(dera.problem == nil)
-        #expect(GenerateParameters(model: "m", input: .inputIDs([1, 2])).jsonValue.jsonText == #"{"model":"m","input_ids":[1,2],"stream":false}"#)
+        #expect(GenerateParameters(model: "m", input: .tokens([1, 2])).jsonValue.jsonText == #"{"model":"m","input_ids":[1,2],"stream":false}"#)
     }
 
     @Test func namesTheFieldOfEveryRefusedValue() {
@@ -41,7 +41,7 @@ import Testing
         #expect(field { $0.seed = UInt64(Int64.max) + 1 } == "seed")
         #expect(field { $0.stop = Array(repeating: "s", count: 17) } == "stop")
         #expect(field { $0.input = .messages([]) } == "messages")
-        #expect(field { $0.input = .inputIDs([-1]) } == "input_ids")
+        #expect(field { $0.input = .tokens([-1]) } == "input_ids")
     }
 
     @Test func readsEveryReplyKind() throws {

@@ -65,7 +65,7 @@ struct GenerationClientTests {
 
     @Test func anErrorReplyEndsTheStreamWithItsCode() async throws {
         let worker = try Worker { request, _ in
-            [Worker.error(request["id"]!.stringValue!, code: "unknown_model", message: "no model nope")]
+            [Worker.error(request["id"]!.stringValue!, code: .unknownModel, message: "no model nope")]
         }
         defer { worker.stop() }
         let client = try worker.client()

@@ -41,7 +41,7 @@ import Testing
         // " ##" might have started the stop string "###"; the final shows it was not one.
         var shown = sequencer.accept(try Self.reply(Worker.chunk(id, attempt: "a", seq: 0, text: "a", tokens: [7])))
         shown += sequencer.accept(try Self.reply(Worker.chunk(id, attempt: "a", seq: 1, text: "", tokens: [8])))
-        shown += sequencer.accept(try Self.reply(Worker.final(id, attempt: "a", seq: 2, text: "a ##", tokens: [7, 8], finishReason: "length")))
+        shown += sequencer.accept(try Self.reply(Worker.final(id, attempt: "a", seq: 2, text: "a ##", tokens: [7, 8], finishReason: .length)))
         #expect(shown.count == 4)
         #expect(shown[1] == .text("", tokenIDs: [8]))
         #expect(shown[2] == .text(" ##", tokenIDs: []))
@@ -62,7 +62,7 @@ import Testing
     @Test func anErrorEndsTheRequest() throws {
         var sequencer = ReplySequencer()
         _ = sequencer.accept(try Self.reply(Worker.chunk("c/4", attempt: "a", seq: 0, text: "x", tokens: [1])))
-        let failure = try Self.reply(Worker.error("c/4", code: "cancelled", message: "cancelled by the client"))
+        let failure = try Self.reply(Worker.error("c/4", code: .cancelled, message: "cancelled by the client"))
         #expect(failure == .failure(.init(id: "c/4", code: "cancelled", message: "cancelled by the client")))
         #expect(sequencer.accept(failure).isEmpty)
         #expect(sequencer.isFinished)

@@ -69,28 +69,19 @@ final class ScriptedGenerationWorker: Sendable {
         try KafkaTestSupport.readAll(broker, topic: topics.control, partitions: [0, 1], count: count)
     }
 
-    // Replies as a worker writes them (docs/generation.md).
+    // Replies as a worker writes them.
 
-    static func chunk(_ id: String, attempt: String, seq: Int, text: String, tokens: [Int]) -> JSONValue {
-        .object([JSONMember("id", .string(id)), JSONMember("attempt", .string(attempt)), JSONMember("seq", .integer(Int64(seq))),
-                 JSONMember("text", .string(text)), JSONMember("token_ids", .array(tokens.map { .integer(Int64($0)) })),
-                 JSONMember("done", .bool(false))])
+    static func chunk(_ id: String, attempt: String, seq: Int, text: String, tokens: [Int32]) -> JSONValue {
+        GenerationReply.chunk(id: id, attempt: attempt, seq: seq, text: text, tokenIDs: tokens)
     }
 
-    static func final(_ id: String, attempt: String, seq: Int, text: String, tokens: [Int], finishReason: String = "stop",
-                      mode: String = "plain", lambda: Double? = nil, promptTokens: Int = 5) -> JSONValue {
-        .object([JSONMember("id", .string(id)), JSONMember("attempt", .string(attempt)), JSONMember("seq", .integer(Int64(seq))),
-                 JSONMember("done", .bool(true)), JSONMember("text", .string(text)),
-                 JSONMember("token_ids", .array(tokens.map { .integer(Int64($0)) })),
-                 JSONMember("finish_reason", .string(finishReason)), JSONMember("model", .string("smol")),
-                 JSONMember("mode", .string(mode)), JSONMember("lambda", lambda.map { .double($0) } ?? .null),
-                 JSONMember("usage", .object([JSONMember("prompt_tokens", .integer(Int64(promptTokens))),
-                                              JSONMember("completion_tokens", .integer(Int64(tokens.count))),
-                                              JSONMember("total_tokens", .integer(Int64(promptTokens + tokens.count)))]))])
+    static func final(_ id: String, attempt: String, seq: Int, text: String, tokens: [Int32], finishReason: FinishReason = .stop,
+                      mode: GenerationMode = .plain, lambda: Double? = nil, promptTokens: Int = 5) -> JSONValue {
+        GenerationReply.final(id: id, attempt: attempt, seq: seq, text: text, tokenIDs: tokens, finishReason: finishReason,
+                              models: .single("smol"), mode: mode, lambda: lambda, promptTokens: promptTokens)
     }
 
-    static func error(_ id: String, code: String, message: String) -> JSONValue {
-        .object([JSONMember("id", .string(id)),
-                 JSONMember("error", .object([JSONMember("code", .string(code)), JSONMember("message", .string(message))]))])
+    static func error(_ id: String, code: JobErrorCode, message: String) -> JSONValue {
+        ErrorReply(id: id, code: code, message: message).jsonValue
     }
 }

@@ -17,7 +17,7 @@ struct OpenAIGatewayTests {
             return [Worker.chunk(id, attempt: "a", seq: 0, text: "Once", tokens: [1])]
         }
         let final = Worker.final(id, attempt: "a", seq: body["stream"] == .bool(true) ? 2 : 0, text: "Blue light.", tokens: [5, 6, 2],
-                                 mode: "inra", lambda: body["lambda"]?.doubleValue ?? 1)
+                                 mode: .inra, lambda: body["lambda"]?.doubleValue ?? 1)
         guard body["stream"] == .bool(true) else { return [final] }
         return [Worker.chunk(id, attempt: "a", seq: 0, text: "Blue", tokens: [5]),
                 Worker.chunk(id, attempt: "a", seq: 1, text: " light.", tokens: [6, 2]), final]
