@@ -72,16 +72,16 @@ enum GenerateCommand {
             let concurrency = try arguments.int("concurrency", in: 1...4096) ?? 16 * settings.workers
 
             let stop = StopSignal()
-            let fleet = try GenerationFleet(settings, clientPrefix: "gen")
-            defer { fleet.shutdown() }
-            if arguments.string("data") != nil {
-                return try await generateDataset(requests, template: template, client: fleet.client, out: out!,
-                                                 concurrency: concurrency, stop: stop)
+            return try await GenerationFleet.run(settings, clientPrefix: "gen") { fleet in
+                if arguments.string("data") != nil {
+                    return try await generateDataset(requests, template: template, client: fleet.client, out: out!,
+                                                     concurrency: concurrency, stop: stop)
+                }
+                var parameters = template
+                parameters.input = requests[0].input
+                parameters.stream = true
+                return try await streamOne(parameters, client: fleet.client, out: out, stop: stop)
             }
-            var parameters = template
-            parameters.input = requests[0].input
-            parameters.stream = true
-            return try await streamOne(parameters, client: fleet.client, out: out, stop: stop)
         }
     }
 

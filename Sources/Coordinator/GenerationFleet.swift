@@ -90,8 +90,24 @@ struct GenerationFleet {
         }
     }
 
-    func shutdown() {
-        client.close()
-        embedded?.shutdown()
+    /// Starts a fleet, runs `body` on it and shuts it down. The embedded workers' logs
+    /// are removed after a success and kept (their place printed) otherwise.
+    static func run(_ settings: Settings, clientPrefix: String,
+                    _ body: (GenerationFleet) async throws -> ExitCode) async throws -> ExitCode {
+        let fleet = try GenerationFleet(settings, clientPrefix: clientPrefix)
+        var status = ExitCode.failure
+        defer {
+            fleet.client.close()
+            fleet.embedded?.shutdown()
+            if let logs = fleet.logDirectory {
+                if status == .success {
+                    try? FileManager.default.removeItem(atPath: logs)
+                } else {
+                    CommandRunner.printError("the embedded workers' logs are in \(logs)")
+                }
+            }
+        }
+        status = try await body(fleet)
+        return status
     }
 }

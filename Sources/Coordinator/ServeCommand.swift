@@ -38,29 +38,29 @@ enum ServeCommand {
             let settings = try GenerationFleet.Settings(arguments, models: modelArguments)
 
             let stop = StopSignal()
-            let fleet = try GenerationFleet(settings, clientPrefix: "gw")
-            defer { fleet.shutdown() }
-            let gateway = OpenAIGateway(client: fleet.client, options: .init(models: names, maxConcurrent: maxConcurrent))
-            let server = try HTTPServer(host: host, port: port, limits: limits,
-                                        errorResponse: { status, reason in OpenAIError.http(status: status, message: reason).response },
-                                        handler: gateway.handle)
-            FileHandle.standardOutput.write(Data("realign serve: listening on http://\(host):\(server.port) (models: \(names.joined(separator: ", ")))\n".utf8))
-            Log.info("gateway up", ["port": .integer(Int64(server.port)), "client": .string(fleet.client.options.clientID),
-                                    "logs": .string(fleet.logDirectory ?? "")])
-            let health = fleet.embedded?.health ?? { nil }
-            var problem: String?
-            while !stop.isRequested && problem == nil {
-                try? await Task.sleep(for: .milliseconds(200))
-                problem = health()
+            return try await GenerationFleet.run(settings, clientPrefix: "gw") { fleet in
+                let gateway = OpenAIGateway(client: fleet.client, options: .init(models: names, maxConcurrent: maxConcurrent))
+                let server = try HTTPServer(host: host, port: port, limits: limits,
+                                            errorResponse: { status, reason in OpenAIError.http(status: status, message: reason).response },
+                                            handler: gateway.handle)
+                FileHandle.standardOutput.write(Data("realign serve: listening on http://\(host):\(server.port) (models: \(names.joined(separator: ", ")))\n".utf8))
+                Log.info("gateway up", ["port": .integer(Int64(server.port)), "client": .string(fleet.client.options.clientID),
+                                        "logs": .string(fleet.logDirectory ?? "")])
+                let health = fleet.embedded?.health ?? { nil }
+                var problem: String?
+                while !stop.isRequested && problem == nil {
+                    try? await Task.sleep(for: .milliseconds(200))
+                    problem = health()
+                }
+                server.stop()
+                if let problem {
+                    CommandRunner.printError("realign serve: \(problem)")
+                    return .failure
+                }
+                let remaining = gateway.drain(timeout: .milliseconds(Int64(grace * 1000)))
+                Log.info("gateway stopped", ["reason": .string(stop.reason ?? ""), "unfinished_requests": .integer(Int64(remaining))])
+                return .success
             }
-            server.stop()
-            if let problem {
-                CommandRunner.printError("realign serve: \(problem)")
-                return .failure
-            }
-            let remaining = gateway.drain(timeout: .milliseconds(Int64(grace * 1000)))
-            Log.info("gateway stopped", ["reason": .string(stop.reason ?? ""), "unfinished_requests": .integer(Int64(remaining))])
-            return .success
         }
     }
 }

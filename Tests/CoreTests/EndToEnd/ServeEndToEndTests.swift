@@ -76,7 +76,7 @@ struct ServeEndToEndTests {
         #expect((chatStream["chunks"]?.integerValue ?? 0) >= 2)
         let completion = try #require(seen["completion"])
         #expect(completion["object"] == .string("text_completion"))
-        #expect(!(completion["text"]?.stringValue ?? "").isEmpty)
+        #expect(completion["text"]?.stringValue?.isEmpty == false)
         #expect(seen["completion_stream"]?["text"] == completion["text"])
         let unknown = try #require(seen["unknown_model"])
         #expect(unknown["raised"] == .string("NotFoundError"))
@@ -84,7 +84,7 @@ struct ServeEndToEndTests {
         #expect(unknown["body"]?["code"] == .string("model_not_found"))
         #expect(unknown["body"]?["type"] == .string("invalid_request_error"))
         let disconnect = try #require(seen["disconnect"])
-        #expect(!(disconnect["received"]?.stringValue ?? "").isEmpty)
+        #expect(disconnect["received"]?.stringValue?.isEmpty == false)
         #expect(disconnect["other_content"] == .string(golden.generatedText))
         let cancelledID = try #require(disconnect["request_id"]?.stringValue)
 
