@@ -19,5 +19,11 @@ fi
 
 scripts/fetch-model.sh
 
+# The official OpenAI client, which the `realign serve` integration test drives.
+if ! python3 -c "import openai" 2>/dev/null; then
+    echo "setup: installing the openai Python package" >&2
+    python3 -m pip install --user --quiet openai
+fi
+
 echo "setup: building (release)" >&2
 swift build -c release

@@ -57,7 +57,7 @@ enum TeacherCommand {
             let workers = try arguments.int("workers", in: 1...64) ?? 2
             let partitions = try arguments.int("partitions", in: 1...1024)
             let threads = try arguments.int("threads", in: 1...1024)
-            let models = brokers == nil ? try localModels(ref: ref, aligned: aligned) : []
+            let models = brokers == nil ? try FleetModels.local([ref, aligned], command: spec.name) : []
             do {
                 try TeacherJob(id: "options", replyTo: "realign.options", ref: options.ref, aligned: options.aligned,
                                alignedSystem: nil, lambdas: lambdas, topK: options.topK,
@@ -88,22 +88,5 @@ enum TeacherCommand {
             print(summary.text)
             return summary.failed > 0 ? .partial : .success
         }
-    }
-
-    /// The models an embedded fleet must load: every model needs a path, given once.
-    static func localModels(ref: ModelArgument, aligned: ModelArgument) throws(UsageError) -> [(name: String, path: String)] {
-        var models: [(name: String, path: String)] = []
-        for argument in [ref, aligned] {
-            if let path = argument.path {
-                if let known = models.first(where: { $0.name == argument.name }), known.path != path {
-                    throw UsageError(command: spec.name, message: "model name \(argument.name) is given two paths")
-                }
-                if !models.contains(where: { $0.name == argument.name }) { models.append((argument.name, path)) }
-            }
-        }
-        for argument in [ref, aligned] where !models.contains(where: { $0.name == argument.name }) {
-            throw UsageError(command: spec.name, message: "model \(argument.name) has no path: the embedded fleet needs NAME=PATH (or use --brokers with workers that serve it)")
-        }
-        return models
     }
 }

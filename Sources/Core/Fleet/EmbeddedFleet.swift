@@ -14,7 +14,8 @@ public final class EmbeddedFleet: Sendable {
     public let kafka: KafkaConfig
 
     public init(workerCount: Int, models: [(name: String, path: String)], topics: Topics, partitions: Int? = nil,
-                threadsPerWorker: Int? = nil, logDirectory: String, workerExecutable: String = WorkerProcesses.defaultExecutable()) throws {
+                threadsPerWorker: Int? = nil, logDirectory: String, workerArguments: [String] = [],
+                workerExecutable: String = WorkerProcesses.defaultExecutable()) throws {
         broker = try EmbeddedBroker(brokerCount: 1)
         let partitions = partitions ?? max(4, workerCount)
         self.partitions = partitions
@@ -22,16 +23,21 @@ public final class EmbeddedFleet: Sendable {
         kafka = KafkaConfig(bootstrapServers: broker.bootstrapServers, properties: Self.workerProperties)
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let threads = threadsPerWorker ?? max(1, cores / max(1, workerCount))
-        var extra: [String] = ["--topic-prefix", topics.prefix]
+        var extra: [String] = workerArguments + ["--topic-prefix", topics.prefix]
         for (key, value) in Self.workerProperties.sorted(by: { $0.key < $1.key }) { extra += ["-X", "\(key)=\(value)"] }
         workers = try WorkerProcesses(count: workerCount, executable: workerExecutable, brokers: broker.bootstrapServers,
                                       models: models, threads: threads, extraArguments: extra, logDirectory: logDirectory)
     }
 
-    /// The fleet as a teacher run sees it; unhealthy when every worker has exited.
+    /// The fleet as a teacher run sees it.
     public var teacherFleet: TeacherRun.Fleet {
+        TeacherRun.Fleet(kafka: kafka, topicCreator: broker, replyPartitions: partitions, replicationFactor: 1, health: health)
+    }
+
+    /// Why the fleet cannot work any more (every worker has exited), or nil.
+    public var health: @Sendable () -> String? {
         let workers = self.workers
-        return TeacherRun.Fleet(kafka: kafka, topicCreator: broker, replyPartitions: partitions, replicationFactor: 1) {
+        return {
             guard workers.runningCount == 0 else { return nil }
             return "every worker exited; the end of its log:\n" + workers.logTail(0)
         }

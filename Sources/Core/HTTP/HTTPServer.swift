@@ -7,6 +7,9 @@ import Foundation
 public final class HTTPServer: @unchecked Sendable {
     // `listener` is set once in init; `stopped` is guarded by `lock`.
     public typealias Handler = @Sendable (HTTPRequest, HTTPResponseWriter) throws -> Void
+    /// The response to a request the server refuses itself (status, reason), so a
+    /// server with an error format of its own (OpenAI's) uses it for these too.
+    public typealias ErrorResponder = @Sendable (Int, String) -> HTTPResponse
 
     public struct Limits: Sendable {
         public var headerBytes = 16 * 1024
@@ -20,13 +23,16 @@ public final class HTTPServer: @unchecked Sendable {
     public let port: Int
     private let listener: Int32
     private let handler: Handler
+    private let errorResponse: ErrorResponder
     private let limits: Limits
     private let lock = NSLock()
     private var stopped = false
     private var connections = 0
 
     /// Binds `host:port` (port 0 picks a free one, see `port`) and starts serving.
-    public init(host: String = "0.0.0.0", port: Int, limits: Limits = Limits(), handler: @escaping Handler) throws {
+    public init(host: String = "0.0.0.0", port: Int, limits: Limits = Limits(),
+                errorResponse: @escaping ErrorResponder = { status, reason in .text(reason + "\n", status: status) },
+                handler: @escaping Handler) throws {
         let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socketFD >= 0 else { throw HTTPServerError("socket: \(String(cString: strerror(errno)))") }
         var yes: Int32 = 1
@@ -54,6 +60,7 @@ public final class HTTPServer: @unchecked Sendable {
         self.port = Int(UInt16(bigEndian: actual.sin_port))
         self.listener = socketFD
         self.handler = handler
+        self.errorResponse = errorResponse
         self.limits = limits
         let thread = Thread { [self] in acceptLoop() }
         thread.name = "http-accept"
@@ -90,7 +97,7 @@ public final class HTTPServer: @unchecked Sendable {
             }
             guard admitted else {
                 let writer = HTTPResponseWriter(socket: connection)
-                try? writer.send(.text("too many connections\n", status: 503))
+                try? writer.send(errorResponse(503, "too many connections"))
                 close(connection)
                 continue
             }
@@ -110,11 +117,11 @@ public final class HTTPServer: @unchecked Sendable {
         do {
             let request = try HTTPRequestReader(socket: connection, limits: limits).read()
             try handler(request, writer)
-            if !writer.hasStarted { try writer.send(.text("no response\n", status: 500)) }
+            if !writer.hasStarted { try writer.send(errorResponse(500, "no response")) }
         } catch let error as HTTPRequestReader.ReadError {
-            try? writer.send(.text(error.message + "\n", status: error.status))
+            try? writer.send(errorResponse(error.status, error.message))
         } catch {
-            if !writer.hasStarted { try? writer.send(.text("internal error\n", status: 500)) }
+            if !writer.hasStarted { try? writer.send(errorResponse(500, "internal error")) }
         }
     }
 }

@@ -1,0 +1,21 @@
+import Core
+
+/// The models an embedded fleet must load, from a command's model arguments: every
+/// model needs a path, and a name is given one path.
+enum FleetModels {
+    static func local(_ arguments: [ModelArgument], command: String) throws(UsageError) -> [(name: String, path: String)] {
+        var models: [(name: String, path: String)] = []
+        for argument in arguments {
+            if let path = argument.path {
+                if let known = models.first(where: { $0.name == argument.name }), known.path != path {
+                    throw UsageError(command: command, message: "model name \(argument.name) is given two paths")
+                }
+                if !models.contains(where: { $0.name == argument.name }) { models.append((argument.name, path)) }
+            }
+        }
+        for argument in arguments where !models.contains(where: { $0.name == argument.name }) {
+            throw UsageError(command: command, message: "model \(argument.name) has no path: the embedded fleet needs NAME=PATH (or use --brokers with workers that serve it)")
+        }
+        return models
+    }
+}

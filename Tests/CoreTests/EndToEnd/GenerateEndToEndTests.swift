@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+@testable import Core
+
+/// `realign generate` end to end: the real binaries (coordinator, embedded broker, a
+/// worker process) on SmolLM2, greedy, judged against the fixtures' greedy goldens
+/// (transformers' argmax ids and text for two chat prompts). Build first: `swift build -c release`.
+@Suite(.serialized, .timeLimit(.minutes(8)))
+struct GenerateEndToEndTests {
+    struct Golden {
+        var name: String
+        var messages: JSONValue
+        var generatedIDs: [Int32]
+        var generatedText: String
+    }
+
+    static func goldens() throws -> [Golden] {
+        let root = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: TestPaths.fixture("smollm2/logits-goldens.json")))))
+        return try #require(root["greedy"]?.arrayValue).map { entry in
+            Golden(name: try #require(entry["name"]?.stringValue), messages: try #require(entry["messages"]),
+                   generatedIDs: try #require(entry["generated_ids"]?.arrayValue).map { Int32(try #require($0.integerValue)) },
+                   generatedText: try #require(entry["generated_text"]?.stringValue))
+        }
+    }
+
+    @Test func aStreamedPromptPrintsTheGreedyGoldenText() async throws {
+        let directory = try TeacherEndToEndTests.workDirectory("generate-prompt")
+        let golden = try Self.goldens()[0]
+        let outcome = try await RealignProcess.run(
+            ["generate", "--model", "smol=\(TestPaths.smolLM2)", "--messages", golden.messages.jsonText,
+             "--temperature", "0", "--max-tokens", String(golden.generatedIDs.count), "--out", directory + "/one.jsonl"],
+            outputPrefix: directory + "/generate", timeout: .seconds(240))
+        #expect(outcome.exitCode == 0, "\(outcome.transcript)")
+        #expect(outcome.stdout == golden.generatedText + "\n", "\(outcome.transcript)")
+        let line = try JSONParser.parse(try String(contentsOfFile: directory + "/one.jsonl", encoding: .utf8))
+        #expect(line["text"] == .string(golden.generatedText))
+        #expect(line["token_ids"] == .array(golden.generatedIDs.map { .integer(Int64($0)) }))
+        #expect(line["finish_reason"] == .string("length"))
+        #expect(line["mode"] == .string("plain"))
+        #expect(line["usage"]?["completion_tokens"] == .integer(Int64(golden.generatedIDs.count)))
+        print("[e2e] generate --messages: \(String(format: "%.1f", outcome.seconds)) s")
+    }
+
+    @Test func aDatasetGivesOneResultLineARecordInOrder() async throws {
+        let directory = try TeacherEndToEndTests.workDirectory("generate-data")
+        let goldens = try Self.goldens()
+        let records = goldens.map { JSONValue.object([JSONMember("id", .string($0.name)), JSONMember("messages", $0.messages)]) }
+        try Data(records.map(\.jsonText).joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: directory + "/prompts.jsonl"))
+        let outcome = try await RealignProcess.run(
+            ["generate", "--model", "smol=\(TestPaths.smolLM2)", "--data", directory + "/prompts.jsonl", "--out", directory + "/results.jsonl",
+             "--temperature", "0", "--max-tokens", "16", "--workers", "1"],
+            outputPrefix: directory + "/generate", timeout: .seconds(240))
+        #expect(outcome.exitCode == 0, "\(outcome.transcript)")
+        let lines = try String(contentsOfFile: directory + "/results.jsonl", encoding: .utf8).split(separator: "\n").map { try JSONParser.parse(String($0)) }
+        #expect(lines.count == goldens.count)
+        for (line, golden) in zip(lines, goldens) {
+            #expect(line["id"] == .string(golden.name))
+            #expect(line["text"] == .string(golden.generatedText), "\(golden.name)")
+            #expect(line["token_ids"] == .array(golden.generatedIDs.map { .integer(Int64($0)) }), "\(golden.name)")
+            #expect(line["usage"]?["completion_tokens"] == .integer(16))
+            #expect(line["lambda"] == .null)
+        }
+        print("[e2e] generate --data (\(goldens.count) records): \(String(format: "%.1f", outcome.seconds)) s")
+    }
+
+    @Test func usageErrorsExitTwoBeforeAnythingStarts() async throws {
+        let directory = try TeacherEndToEndTests.workDirectory("generate-usage")
+        for arguments in [
+            ["--model", "smol=\(TestPaths.smolLM2)", "--prompt", "x", "--temperature", "-1"],
+            ["--model", "smol=\(TestPaths.smolLM2)", "--prompt", "x", "--mode", "plain", "--lambda", "0.5"],
+            ["--model", "smol=\(TestPaths.smolLM2)", "--prompt", "x", "--messages", "[]"],
+            ["--model", "smol=\(TestPaths.smolLM2)", "--data", "x.jsonl"],
+            ["--model", "smol=/no/such/model.gguf", "--prompt", "x"],
+        ] {
+            let outcome = try await RealignProcess.run(["generate"] + arguments, outputPrefix: directory + "/usage", timeout: .seconds(20))
+            #expect(outcome.exitCode == 2, "\(outcome.transcript)")
+            #expect(outcome.seconds < 5, "\(outcome.transcript)")
+            #expect(outcome.stderr.contains("see --help"), "\(outcome.transcript)")
+        }
+    }
+}
