@@ -18,7 +18,7 @@ struct GenerationWorkerTests {
         let directory = try SingleWorkerFleet.temporaryDirectory("generation-plain")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let fleet = try SingleWorkerFleet(models: [("smol", TestPaths.smolLM2)], logDirectory: "\(directory)/logs", runID: "gen-plain")
-        let client = try GenerationClient(fleet: fleet)
+        let client = try RawGenerationRequests(fleet: fleet)
         let models = try Self.smolModels()
         let golden = try SmolLM2ModelFile.greedy()[0]
 
@@ -87,7 +87,7 @@ struct GenerationWorkerTests {
         let directory = try SingleWorkerFleet.temporaryDirectory("generation-faults")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let fleet = try SingleWorkerFleet(models: [("smol", TestPaths.smolLM2)], logDirectory: "\(directory)/logs", runID: "gen-faults")
-        let client = try GenerationClient(fleet: fleet)
+        let client = try RawGenerationRequests(fleet: fleet)
         let models = try Self.smolModels()
 
         let longBody = #""model": "smol", "messages": [{"role": "user", "content": "Explain photosynthesis."}], "temperature": 0, "max_tokens": 40, "stream": true"#
@@ -165,7 +165,7 @@ struct GenerationWorkerTests {
         let fleet = try SingleWorkerFleet(
             models: [("inra", TestPaths.smolLM2), ("identity", TestPaths.smolLM2)], logDirectory: "\(directory)/logs", runID: "gen-inra",
             extraArguments: ["--adapter", "inra=\(directory)/perturbed.safetensors", "--adapter", "identity=\(directory)/identity.safetensors"])
-        let client = try GenerationClient(fleet: fleet)
+        let client = try RawGenerationRequests(fleet: fleet)
         let models = ["inra": try ServedModel(name: "inra", file: file, inra: InRaModel(base: file.weights, adapter: perturbed))]
         let golden = try SmolLM2ModelFile.greedy()[1]
         let prompt = golden.promptIds.map(String.init).joined(separator: ",")

@@ -58,9 +58,9 @@ final class ScriptedGenerationWorker: Sendable {
         while !finished.withLock({ $0 }) { usleep(10_000) }
     }
 
-    func client(resubmitAfter: Duration = .seconds(60), maxSubmissions: Int = 3) throws -> Core.GenerationClient {
-        try Core.GenerationClient(kafka: config, topicCreator: broker,
-                             options: .init(topics: topics, clientID: Core.GenerationClient.newClientID(prefix: "test"), replyPartitions: 2,
+    func client(resubmitAfter: Duration = .seconds(60), maxSubmissions: Int = 3) throws -> GenerationClient {
+        try GenerationClient(kafka: config, topicCreator: broker,
+                             options: .init(topics: topics, clientID: GenerationClient.newClientID(prefix: "test"), replyPartitions: 2,
                                             resubmitAfter: resubmitAfter, maxSubmissions: maxSubmissions))
     }
 

@@ -25,7 +25,7 @@ struct OpenAIGatewayTests {
 
     final class Setup {
         let worker: Worker
-        let client: Core.GenerationClient
+        let client: GenerationClient
         let gateway: OpenAIGateway
         let server: HTTPServer
 

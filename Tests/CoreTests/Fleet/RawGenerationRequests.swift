@@ -4,7 +4,7 @@ import Testing
 
 /// A test's side of docs/generation.md on a `SingleWorkerFleet`: sends requests and
 /// cancels, and reads the replies of each request id.
-final class GenerationClient {
+final class RawGenerationRequests {
     struct Answer {
         var chunks: [JSONValue]
         /// The final message or the error reply.
