@@ -87,8 +87,8 @@ enum EvalCommand {
                         candidate.logits(sequences: $0, rows: $1, lambda: lambda)
                     }
                     let answers = maxTokens == 0 ? [] : try GreedyAnswers.generate(
-                        model: candidate.decoding, tokenizer: candidate.served.tokenizer, prompts: prompts,
-                        lambda: Float(lambda ?? 1), maxTokens: maxTokens, stopTokenIds: candidate.served.stopTokenIDs,
+                        model: candidate.decoding, tokenizer: candidate.served?.tokenizer, prompts: prompts,
+                        lambda: Float(lambda ?? 1), maxTokens: maxTokens, stopTokenIds: candidate.stopTokenIds,
                         batchSize: generationBatch)
                     let row = EvaluationRow(model: candidate.label, lambda: lambda, evaluation: evaluation, answers: answers,
                                             lengths: maxTokens == 0 ? nil : AnswerLengths(answers, maxTokens: maxTokens))
@@ -115,38 +115,47 @@ enum EvalCommand {
 }
 
 /// A model under evaluation: plain, or InRa (an expanded directory, or a base and an
-/// adapter file), with its tokenizer and template for prompts and answers.
+/// adapter file), with its tokenizer and template for prompts and answers when it has them.
 private struct EvaluatedModel {
     let label: String
-    let served: ServedModel
+    /// Nil for a model without a tokenizer: it is scored and generates ids, but renders no records.
+    let served: ServedModel?
+    let transformer: Transformer
     let decoding: DecodingModel
     let inra: InRaModel?
+    let stopTokenIds: [Int32]
+    let contextLength: Int
 
     init(path: String, adapter: String?) throws {
+        let file: ModelFile
         let declared = try InRaModel.declaredAdapterLayer(directory: path)
         if adapter != nil || declared != nil {
             let loaded = try InRaModel.load(path: path, adapter: adapter)
-            inra = loaded.model
-            decoding = .inra(loaded.model)
-            served = try ServedModel(name: path, file: loaded.file)
+            (inra, file, transformer, decoding) = (loaded.model, loaded.file, loaded.model.transformer, .inra(loaded.model))
         } else {
-            served = try ServedModel.load(name: path, path: path)
+            file = try ModelLoader.load(path: path)
             inra = nil
-            decoding = .plain(served.transformer)
+            transformer = Transformer(weights: file.weights)
+            decoding = .plain(transformer)
         }
+        served = file.tokenizer != nil || file.huggingFaceTokenizerJSON != nil ? try ServedModel(name: path, file: file) : nil
+        stopTokenIds = served?.stopTokenIDs ?? file.stopTokenIds
+        contextLength = file.weights.config.contextLength
         label = adapter.map { "\(path) + \($0)" } ?? path
     }
 
     var isInRa: Bool { inra != nil }
-    var contextLength: Int { served.contextLength }
 
     func logits(sequences: [[Int32]], rows: [Range<Int>], lambda: Double?) -> [Matrix] {
         if let inra { return inra.logits(sequences: sequences, rows: rows, lambda: Float(lambda ?? 1)) }
-        return served.transformer.logits(sequences: sequences, rows: rows)
+        return transformer.logits(sequences: sequences, rows: rows)
     }
 
     /// The records as this model's chat template renders them, under `system` when given.
     func render(_ records: [SequenceInput], source: String, system: String?) throws -> [TrainingSequence] {
+        guard let served else {
+            throw TrainingDataError(source: source, problem: "model \(label) has no tokenizer to render the records with")
+        }
         let renderer = SequenceRenderer(model: served)
         return try records.enumerated().map { index, record in
             func fail(_ problem: String) -> TrainingDataError {
