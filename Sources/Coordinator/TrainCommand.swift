@@ -12,7 +12,7 @@ enum TrainCommand {
         [--data FILE] --out DIR [options]
         """,
         options: [
-            .init("method", short: "m", value: "trra|sft|inra", help: "trra: KL to the fused teacher, all weights; sft: cross-entropy on responses, all weights; inra: cross-entropy, layer 0 only (the adapter of an expanded model)."),
+            .init("method", short: "m", value: "trra|sft|inra", help: "trra: KL to the fused teacher, all weights; sft: cross-entropy on responses, all weights; inra: cross-entropy, layer 0 only (the adapter of an expanded model; a model that is not expanded gets the identity adapter first)."),
             .init("student", short: "s", value: "PATH", help: "The model to train (GGUF file or Hugging Face directory); for trra normally the ref model."),
             .init("teacher", value: "DIR|online", help: "A teacher output directory (realign teacher --out), or online: compute the teacher from --ref and --aligned at each step."),
             .init("lambda", short: "l", value: "L", help: "The teacher's fusion weight (its lambda_<tag> targets in DIR)."),
@@ -133,8 +133,21 @@ private struct TrainingSetup {
         let seed = try arguments.int("seed", in: 0...Int.max) ?? 0
         let shuffles = !arguments.has("no-shuffle")
 
-        // Models and data.
-        studentFile = try ModelLoader.load(path: studentPath)
+        // Models and data. An InRa run on a model that is not expanded trains an
+        // adapter for it: the identity adapter goes in front of its layers.
+        var loadedStudent = try ModelLoader.load(path: studentPath)
+        if method == .inra {
+            switch try InRaModel.declaredAdapterLayer(directory: studentPath) {
+            case nil:
+                loadedStudent.weights = InRaExpansion.expandedWeights(loadedStudent.weights)
+                CommandRunner.printError("realign train: \(studentPath) is not an expanded model; training an adapter in front of its \(loadedStudent.weights.config.layerCount - 1) layers")
+            case InRaModel.adapterLayer?:
+                break
+            case let layer?:
+                throw usage("\(studentPath) declares its adapter at layer \(layer); only \(InRaModel.adapterLayer) is supported")
+            }
+        }
+        studentFile = loadedStudent
         let studentServed = studentFile.tokenizer != nil || studentFile.huggingFaceTokenizerJSON != nil
             ? try ServedModel(name: "student", file: studentFile) : nil
         let maxLength = studentFile.weights.config.contextLength
@@ -234,7 +247,8 @@ private struct TrainingSetup {
     }
 
     func run() throws -> ExitCode {
-        let model = try CheckpointModel(student: studentFile)
+        let model = try CheckpointModel(student: studentFile,
+                                        inraBaseLayers: method == .inra ? studentFile.weights.config.layerCount - 1 : nil)
         let trainable: TrainableParameters = method == .inra
             ? .only(layers: [0]) : .all(layerCount: studentFile.weights.config.layerCount)
         var trainer: Trainer

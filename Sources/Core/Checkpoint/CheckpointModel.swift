@@ -5,17 +5,21 @@ public struct CheckpointModel: Sendable, Equatable {
     public var tokenizer: HuggingFaceTokenizerFiles?
     public var bosTokenID: Int32?
     public var eosTokenIDs: [Int32]
+    /// Set for an InRa model (adapter at layer 0 in front of this many base layers):
+    /// `config.json` then declares `realign_inra`, so the checkpoint loads as InRa.
+    public var inraBaseLayers: Int?
 
-    public init(tokenizer: HuggingFaceTokenizerFiles?, bosTokenID: Int32?, eosTokenIDs: [Int32]) {
+    public init(tokenizer: HuggingFaceTokenizerFiles?, bosTokenID: Int32?, eosTokenIDs: [Int32], inraBaseLayers: Int? = nil) {
         self.tokenizer = tokenizer
         self.bosTokenID = bosTokenID
         self.eosTokenIDs = eosTokenIDs
+        self.inraBaseLayers = inraBaseLayers
     }
 
     /// A Hugging Face student's tokenizer files are copied; a GGUF student's tokenizer
     /// and chat template are written out in Hugging Face's format; a student with
     /// neither (the tiny test models) gets no tokenizer files.
-    public init(student file: ModelFile) throws(CheckpointError) {
+    public init(student file: ModelFile, inraBaseLayers: Int? = nil) throws(CheckpointError) {
         var bos: Int32?
         if let spec = file.tokenizer {
             tokenizer = try HuggingFaceTokenizerFiles.from(spec: spec, chatTemplate: file.chatTemplate,
@@ -32,5 +36,6 @@ public struct CheckpointModel: Sendable, Equatable {
         }
         bosTokenID = bos
         eosTokenIDs = file.stopTokenIds
+        self.inraBaseLayers = inraBaseLayers
     }
 }

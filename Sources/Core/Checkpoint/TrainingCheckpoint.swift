@@ -138,7 +138,10 @@ public enum TrainingCheckpoint {
     }
 
     private static func writeModelFiles(_ weights: ModelWeights, model: CheckpointModel, into directory: String) throws(CheckpointError) {
-        let config = HuggingFaceModelFiles.configJSON(weights.config, bosTokenID: model.bosTokenID, eosTokenIDs: model.eosTokenIDs)
+        var config = HuggingFaceModelFiles.configJSON(weights.config, bosTokenID: model.bosTokenID, eosTokenIDs: model.eosTokenIDs)
+        if let baseLayers = model.inraBaseLayers, case .object(let members) = config {
+            config = .object(members + [InRaExpansion.configMember(baseLayers: baseLayers)])
+        }
         try write(config.jsonBytes, to: directory + "/config.json")
         let generation = HuggingFaceModelFiles.generationConfigJSON(bosTokenID: model.bosTokenID, eosTokenIDs: model.eosTokenIDs)
         try write(generation.jsonBytes, to: directory + "/generation_config.json")

@@ -139,11 +139,18 @@ public enum InRaExpansion {
         }
         if members.contains(where: { $0.key == "torch_dtype" }) { set("torch_dtype", .string(dtypeName)) }
         set("dtype", .string(dtypeName))
-        set("realign_inra", .object([
-            JSONMember("adapter_layer", .integer(Int64(InRaModel.adapterLayer))),
-            JSONMember("base_layers", .integer(Int64(config.layerCount))),
-        ]))
+        let declaration = configMember(baseLayers: config.layerCount)
+        set(declaration.key, declaration.value)
         return .object(members)
+    }
+
+    /// `"realign_inra": {"adapter_layer": 0, "base_layers": N}`, the `config.json` entry
+    /// that declares an expanded model.
+    static func configMember(baseLayers: Int) -> JSONMember {
+        JSONMember("realign_inra", .object([
+            JSONMember("adapter_layer", .integer(Int64(InRaModel.adapterLayer))),
+            JSONMember("base_layers", .integer(Int64(baseLayers))),
+        ]))
     }
 
     /// transformers' LlamaConfig / Qwen2Config for a model read from GGUF: the same

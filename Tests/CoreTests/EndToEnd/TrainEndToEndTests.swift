@@ -124,12 +124,17 @@ struct TrainEndToEndTests {
                                               "--steps", "8", "--lr", "3e-3", "--out", directory + "/out"], in: directory)
         #expect(trained.exitCode == 0, "\(trained.transcript)")
         let evaluated = try await Self.realign(["eval", "--model", student, "--model", directory + "/out/final", "--teacher", teacher,
-                                                "--lambda", "2.0"], in: directory)
+                                                "--teacher-lambda", "2.0", "--max-tokens", "3", "--out", directory + "/eval.json"], in: directory)
         #expect(evaluated.exitCode == 0, "\(evaluated.transcript)")
-        let results = try evaluated.stdout.split(separator: "\n").filter { $0.hasPrefix("{") }.map { line in
-            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-        }
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/eval.json"))) as? [String: Any])
+        let results = try #require(document["results"] as? [[String: Any]])
         #expect(results.count == 2)
+        for result in results {
+            let answers = try #require(result["answers"] as? [String: Any])
+            #expect(answers["count"] as? Int == 8 && answers["max_tokens"] as? Int == 3)
+            let items = try #require(answers["items"] as? [[String: Any]])
+            #expect(items.allSatisfy { ($0["tokens"] as? Int).map { (1...3).contains($0) } == true })
+        }
         let before = try #require(results.first?["forward_kl"] as? Double), after = try #require(results.last?["forward_kl"] as? Double)
         #expect(after < before * 0.9, "\(evaluated.stdout)")
     }
