@@ -8,10 +8,11 @@ import Testing
 /// the fleet's topics, and real `realign-worker` processes (the release binary beside the
 /// test executable, or `REALIGN_WORKER`) with the embedded fleet's group timings and a
 /// status port each. Teacher runs go through the product's coordinator, `TeacherRun`,
-/// in this process, so faults can be injected while it runs. Workers are stopped
-/// (SIGTERM, then SIGKILL) when this is released, and exit by themselves if the test
-/// process dies (`--parent-pid`).
-final class FaultFleet {
+/// in this process, and faults are injected from a thread of their own (`onThread`),
+/// which a coordinator busy polling on the test's few cooperative threads cannot hold up.
+/// Workers are stopped (SIGTERM, then SIGKILL) when this is released, and exit by
+/// themselves if the test process dies (`--parent-pid`).
+final class FaultFleet: Sendable {
     static let partitions = 4
 
     let topics = Topics()
@@ -21,11 +22,13 @@ final class FaultFleet {
     let config: KafkaConfig
     let directory: String
     /// Each worker's status port (`/metrics`, `/readyz`), by worker index.
-    private(set) var statusPorts: [Int] = []
+    let statusPorts: [Int]
 
     /// - Parameter beforeWorkersStart: faults to set up before any worker connects (e.g.
     ///   errors for the first JoinGroup requests, a slow broker).
+    /// - Parameter models: what the workers serve (default: SmolLM2 as `smol`).
     init(workerCount: Int, brokerCount: Int = 1, directory: String,
+         models: [(name: String, path: String)] = [("smol", TestPaths.smolLM2)],
          beforeWorkersStart: (EmbeddedBroker) throws -> Void = { _ in }) async throws {
         self.directory = directory
         broker = try EmbeddedBroker(brokerCount: brokerCount)
@@ -36,10 +39,15 @@ final class FaultFleet {
         for (key, value) in EmbeddedFleet.workerProperties.sorted(by: { $0.key < $1.key }) { extra += ["-X", "\(key)=\(value)"] }
         workers = try WorkerProcesses(
             count: workerCount, executable: WorkerProcesses.defaultExecutable(), brokers: broker.bootstrapServers,
-            models: [("smol", TestPaths.smolLM2)], threads: 1, extraArguments: extra, logDirectory: directory + "/logs")
+            models: models, threads: 1, extraArguments: extra, logDirectory: directory + "/logs")
+        let workers = self.workers
+        var ports: [Int] = []
         for path in workers.logPaths {
-            statusPorts.append(try await WorkerStatusTests.statusPort(logPath: path, hopeless: allWorkersExited))
+            ports.append(try await WorkerStatusTests.statusPort(logPath: path) {
+                workers.runningCount > 0 ? nil : "every worker exited"
+            })
         }
+        statusPorts = ports
     }
 
     deinit {
@@ -62,15 +70,15 @@ final class FaultFleet {
         return line.flatMap { Double($0.split(separator: " ")[1]) }.map { Int($0) } ?? 0
     }
 
-    /// Waits until worker `index` is in the middle of a job.
-    func waitUntilBusy(_ index: Int, within limit: Duration) async throws {
+    /// Waits until worker `index` is in the middle of a job (blocking: for fault threads).
+    func waitUntilBusy(_ index: Int, within limit: Duration) throws {
         let deadline = ContinuousClock.now + limit
         while try jobsInFlight(index) == 0 {
             guard ContinuousClock.now < deadline, allWorkersExited() == nil else {
                 throw TimeLimitExceeded(what: "waiting for worker \(index) to take a job", limit: limit,
                                         progress: allWorkersExited() ?? "it took none")
             }
-            try await Task.sleep(for: .milliseconds(20))
+            usleep(20_000)
         }
     }
 
@@ -112,11 +120,11 @@ final class FaultFleet {
 
     /// Runs a teacher run in this process while `fault` breaks the fleet, and measures it.
     /// - Parameters:
-    ///   - fault: given the run's progress; returns when the fault is over, with its
-    ///     window (nil for none).
+    ///   - fault: run on a thread of its own and given the run's progress; returns when
+    ///     the fault is over, with its window (nil for none).
     ///   - limit: the run is stopped and the test fails past this.
     func runTeacher(_ label: String, jobTimeout: Duration = .seconds(20), limit: Duration = .seconds(180),
-                    fault: (TeacherProgress) async throws -> FaultWindow? = { _ in nil }) async throws -> FaultRun {
+                    fault: @escaping @Sendable (TeacherProgress) throws -> FaultWindow? = { _ in nil }) async throws -> FaultRun {
         let out = directory + "/" + label
         let runID = "faults-\(label)-\(getpid())"
         let stop = StopSignal(signals: [])
@@ -140,7 +148,7 @@ final class FaultFleet {
         }
         let window: FaultWindow?
         do {
-            window = try await fault(progress)
+            window = try await onThread { try fault(progress) }
         } catch {
             stop.request(reason: "the fault failed: \(error)")
             _ = try? await running.value
@@ -151,6 +159,13 @@ final class FaultFleet {
         let replies = try ReplyTally(config: config, topic: topics.replies(runID), jobs: 8)
         return FaultRun(label: label, output: try TeacherEndToEndTests.finishedRun(out), summary: summary, started: started, seconds: seconds,
                         arrivals: TeacherProgress.arrivals(out: out), window: window, replies: replies)
+    }
+}
+
+/// Runs blocking `body` on a new thread, off the cooperative pool, and returns its result.
+func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
     }
 }
 
@@ -179,15 +194,15 @@ struct TeacherProgress: Sendable {
 
     var partCount: Int { Self.arrivals(out: out).count }
 
-    /// Waits until at least `count` parts are saved.
-    func waitForParts(_ count: Int, within limit: Duration) async throws {
+    /// Waits until at least `count` parts are saved (blocking: for fault threads).
+    func waitForParts(_ count: Int, within limit: Duration) throws {
         let deadline = ContinuousClock.now + limit
         while partCount < count {
             guard ContinuousClock.now < deadline, hopeless() == nil, !isDone() else {
                 throw TimeLimitExceeded(what: "waiting for \(count) part(s) of \(out)", limit: limit,
                                         progress: "\(partCount) saved" + (hopeless().map { "; \($0)" } ?? ""))
             }
-            try await Task.sleep(for: .milliseconds(20))
+            usleep(20_000)
         }
     }
 

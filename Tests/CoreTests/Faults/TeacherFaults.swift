@@ -2,14 +2,13 @@ import Foundation
 import Testing
 @testable import Core
 
+extension FaultTests {
 /// Teacher runs under the faults a production Kafka fleet meets: a worker killed, the
 /// coordinator killed, the broker down, request errors, a slow broker, moving leaders.
 /// Each run is 2 worker processes and the eight end-to-end records, one record a job,
 /// on a broker this test process hosts (`FaultFleet`); each must end with the clean
-/// run's shard bytes, every record saved once, within a bounded time. Figures are printed
-/// as `[faults]` lines (docs/faults.md keeps a measured matrix). Build first:
-/// `swift build -c release`.
-@Suite(.serialized) struct TeacherFaultTests {
+/// run's shard bytes, every record saved once, within a bounded time.
+@Suite struct TeacherFaults {
     /// The run every fault run is compared with: the same fleet and jobs, no fault.
     static let clean = Task { () async throws -> FaultRun in
         let fleet = try await FaultFleet(workerCount: 2, directory: try TeacherEndToEndTests.workDirectory("faults-clean"))
@@ -33,8 +32,8 @@ import Testing
         let fleet = try await FaultFleet(workerCount: 2, directory: try TeacherEndToEndTests.workDirectory("faults-worker-kill"))
         let victim = fleet.workers.pids[0]
         let run = try await fleet.runTeacher("worker-sigkill") { progress in
-            try await progress.waitForParts(1, within: .seconds(120))
-            try await fleet.waitUntilBusy(0, within: .seconds(30))
+            try progress.waitForParts(1, within: .seconds(120))
+            try fleet.waitUntilBusy(0, within: .seconds(30))
             kill(victim, SIGKILL)
             return .instant()
         }
@@ -67,7 +66,7 @@ import Testing
 
         let interrupted = try RealignProcess(arguments, outputPrefix: directory + "/interrupted")
         let progress = TeacherProgress(out: out, isDone: { !interrupted.process.isRunning }, hopeless: { nil })
-        try await progress.waitForParts(1, within: .seconds(150))
+        try await onThread { try progress.waitForParts(1, within: .seconds(150)) }
         kill(interrupted.pid, SIGKILL)
         let killed = try await interrupted.wait(timeout: .seconds(30))
         let killedAt = Date()
@@ -100,18 +99,18 @@ import Testing
         let clean = try await Self.clean.value
         let fleet = try await FaultFleet(workerCount: 2, directory: try TeacherEndToEndTests.workDirectory("faults-broker-down"))
         let run = try await fleet.runTeacher("broker-down-8s") { progress in
-            try await progress.waitForParts(1, within: .seconds(120))
+            try progress.waitForParts(1, within: .seconds(120))
             let start = Date()
             try fleet.broker.setBrokerDown(1)
-            try await Task.sleep(for: .seconds(8))
+            Thread.sleep(forTimeInterval: 8)
             try fleet.broker.setBrokerUp(1)
             return FaultWindow(start: start, end: Date())
         }
         run.report(clean: clean)
         run.expectSameOutput(as: clean)
         #expect(run.partsBeforeFault < 8)
-        let recovery = try #require(run.recoverySeconds, "no part arrived after the broker came back")
-        #expect(recovery < 30)
+        let recovery = run.recoverySeconds ?? .infinity
+        #expect(recovery < 30, "no part within 30 s of the broker coming back")
         #expect(run.seconds < clean.seconds + 8 + Self.allowance)
     }
 
@@ -148,7 +147,7 @@ import Testing
         defer { fleet.broker.clearRequestErrors(apiKey: injected.apiKey) }
         let run = try await fleet.runTeacher("errors-\(injected.name)") { progress in
             if injected.beforeWorkersStart { return .instant() }
-            try await progress.waitForParts(1, within: .seconds(120))
+            try progress.waitForParts(1, within: .seconds(120))
             fleet.broker.pushRequestErrors(apiKey: injected.apiKey, errors: injected.errors)
             return .instant()
         }
@@ -182,7 +181,7 @@ import Testing
         let label = "leader-move"
         let replyTopic = fleet.topics.replies("faults-\(label)-\(getpid())")
         let run = try await fleet.runTeacher(label) { progress in
-            try await progress.waitForParts(1, within: .seconds(120))
+            try progress.waitForParts(1, within: .seconds(120))
             for topic in [fleet.topics.jobs, replyTopic] {
                 for partition in 0..<Int32(FaultFleet.partitions) {
                     try fleet.broker.setPartitionLeader(topic: topic, partition: partition, broker: 2)
@@ -195,4 +194,5 @@ import Testing
         run.expectSameOutput(as: clean)
         #expect(run.seconds < clean.seconds + Self.allowance)
     }
+}
 }
