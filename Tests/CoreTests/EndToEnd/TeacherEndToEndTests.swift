@@ -216,6 +216,11 @@ import Testing
         let output = try Self.finishedRun(out)
         #expect(output.manifest.runID == runRecord.runID)
         #expect(output.manifest.complete)
+        // Every record saved once over both attempts (one part each): none lost, none twice.
+        let saved = TeacherRunDirectory(path: out).existingParts()
+        #expect(saved.failures.isEmpty)
+        #expect(saved.targets.sorted { $0.lowerBound < $1.lowerBound } == (0..<8).map { $0..<($0 + 1) })
+        #expect(output.manifest.counts.sequences == 8 && output.manifest.counts.writtenSequences == 8)
         try TeacherShard(path: out + "/targets-00000.safetensors")
             .checkWellFormed(sequenceIDs: Self.sequenceIDs, lambdaTags: Self.lambdaTags, topK: Self.topK)
 

@@ -10,7 +10,7 @@ struct WorkerStatusTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let fleet = try SingleWorkerFleet(models: [("smol", TestPaths.smolLM2)], logDirectory: directory, runID: "status",
                                           extraArguments: ["--metrics-port", "0"])
-        let port = try await Self.statusPort(logPath: fleet.workers.logPaths[0], fleet: fleet)
+        let port = try await Self.statusPort(logPath: fleet.workers.logPaths[0], hopeless: fleet.workerExited)
 
         #expect(try HTTPTestClient.request(port: port, path: "/healthz").status == 200)
         #expect(try HTTPTestClient.request(port: port, path: "/nope").status == 404)
@@ -49,10 +49,11 @@ struct WorkerStatusTests {
         #expect(lines.contains { $0.hasPrefix(#"realign_tokens_total{kind="teacher"} "#) })
     }
 
-    /// The port the worker chose, from its `status endpoints` log line.
-    static func statusPort(logPath: String, fleet: SingleWorkerFleet) async throws -> Int {
+    /// The port a worker chose, from its `status endpoints` log line.
+    /// - Parameter hopeless: why waiting cannot help (the worker exited), or nil.
+    static func statusPort(logPath: String, hopeless: () -> String?) async throws -> Int {
         let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline, fleet.workerExited() == nil {
+        while ContinuousClock.now < deadline, hopeless() == nil {
             let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
             for line in text.split(separator: "\n") {
                 if let entry = try? JSONParser.parse(String(line)), entry["msg"]?.stringValue == "status endpoints",
@@ -62,6 +63,6 @@ struct WorkerStatusTests {
             }
             try await Task.sleep(for: .milliseconds(100))
         }
-        throw HTTPTestError("the worker logged no status port; \(fleet.logTail())")
+        throw HTTPTestError("the worker logged no status port in \(logPath); \(hopeless() ?? "")")
     }
 }
