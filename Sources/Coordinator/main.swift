@@ -4,6 +4,7 @@ import Foundation
 /// `realign COMMAND ...`: the user's side of the fleet.
 let commands: [(name: String, summary: String, run: @Sendable ([String]) async -> ExitCode)] = [
     ("teacher", TeacherCommand.spec.summary, TeacherCommand.main),
+    ("status", StatusCommand.spec.summary, StatusCommand.main),
     ("broker", BrokerCommand.spec.summary, BrokerCommand.main),
     ("train", TrainCommand.spec.summary, TrainCommand.main),
     ("eval", EvalCommand.spec.summary, EvalCommand.main),

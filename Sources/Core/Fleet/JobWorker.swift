@@ -4,7 +4,8 @@ import Foundation
 /// was not acknowledged by the broker comes back (at-least-once). A bad job is answered
 /// with an error reply (when its `reply_to` can be read) and always copied to the
 /// dead-letter topic (without its bytes when they are too large to produce); either way
-/// its offset is committed and the loop goes on.
+/// its offset is committed and the loop goes on. A job that computes for long keeps the
+/// worker in its group (`GroupKeepAlive`), however long `max.poll.interval.ms` is.
 public final class JobWorker: Sendable {
     public struct Options: Sendable {
         public var topics: Topics
@@ -48,6 +49,8 @@ public final class JobWorker: Sendable {
         Log.info("worker serving", ["topic": .string(options.topics.jobs), "models": .array(runner.models.keys.sorted().map { .string($0) })])
         defer { consumer.close() }
         var lagReported = ContinuousClock.now
+        // Messages polled while a long job kept the group served (GroupKeepAlive), next in line.
+        var polledDuringJob: [KafkaMessage] = []
         while !stop.isRequested {
             if !metrics.isReady, !consumer.memberID.isEmpty { metrics.markReady() }
             if ContinuousClock.now - lagReported > .seconds(5) {
@@ -58,8 +61,9 @@ public final class JobWorker: Sendable {
                 stop.request(reason: "parent process \(parent) exited")
                 break
             }
-            guard let message = try consumer.poll(timeout: options.pollTimeout) else { continue }
-            try await handle(message)
+            guard let message = polledDuringJob.isEmpty ? try consumer.poll(timeout: options.pollTimeout)
+                                                         : polledDuringJob.removeFirst() else { continue }
+            polledDuringJob += try await GroupKeepAlive.during(consumer: consumer) { try await handle(message) }
             do {
                 try consumer.commit(message)
             } catch {
