@@ -47,6 +47,9 @@ public struct RunStatusReader: Sendable {
                 if message.offset + 1 >= end { remaining[message.partition] = nil }
             }
         }
+        // Also what a cluster that creates topics on any request (librdkafka's mock) shows
+        // for a run that never was; a run writes its run-start record first thing.
+        guard status.start != nil else { throw RunStatusError.noRunStart(runID: runID, topic: replyTopic) }
         status.workerLag = try workerLag(metadata: metadata)
         return status
     }
@@ -69,12 +72,15 @@ public struct RunStatusReader: Sendable {
 
 public enum RunStatusError: Error, Sendable, CustomStringConvertible {
     case noReplyTopic(runID: String, topic: String)
+    case noRunStart(runID: String, topic: String)
     case timedOut(topic: String, seconds: Int)
 
     public var description: String {
         switch self {
         case .noReplyTopic(let runID, let topic):
             "no run \(runID) on this cluster: its reply topic \(topic) does not exist"
+        case .noRunStart(let runID, let topic):
+            "no run \(runID) on this cluster: \(topic) holds no run-start record (the run has not started, or its coordinator writes no run records)"
         case .timedOut(let topic, let seconds):
             "could not read \(topic) to its end within \(seconds) s"
         }

@@ -64,7 +64,7 @@ public struct FuzzTarget: Sendable {
     }
 
     /// `GGUFFile`, then everything read from one: every tensor's data dequantised, the
-    /// model configuration, the tokenizer. Every tensor must lie inside the file and
+    /// model configuration and weights, the tokenizer. Every tensor must lie inside the file and
     /// dequantise to exactly its element count.
     public static let gguf = FuzzTarget(name: "gguf", dictionary: ["GGUF", "general.alignment", "tokenizer.ggml.tokens",
                                                                   "general.architecture", "llama", "qwen2", "gpt2"]) {
@@ -85,6 +85,7 @@ public struct FuzzTarget: Sendable {
             }
         }
         _ = try? ModelConfig(gguf: file)
+        _ = try? ModelWeights(gguf: file)
         if let spec = try? TokenizerSpec(gguf: file), let tokenizer = try? Tokenizer(spec: spec) {
             _ = tokenizer.decode(tokenizer.encode("Hello, world! 123"))
         }

@@ -59,8 +59,9 @@ extension KafkaConfig {
     /// The properties of a `-F` file's text; errors name the line, never its value.
     public static func properties(fromFileText text: String, path: String) throws -> [String: String] {
         var properties: [String: String] = [:]
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.trimmingCharacters(in: .whitespaces.union(CharacterSet(charactersIn: "\r")))
+        // Split at any line break: a CRLF ("\r\n") is one Character in Swift, not a "\n".
+        for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+            let line = rawLine.trimmingCharacters(in: .whitespaces)
             guard !line.isEmpty, !line.hasPrefix("#") else { continue }
             guard let equals = line.firstIndex(of: "=") else {
                 throw KafkaError.malformedConfigFile(path: path, line: index + 1, problem: "expected key=value")

@@ -30,12 +30,17 @@ enum FuzzSeeds {
             ("nested", .array(elementType: .array, values: [.array(elementType: .string, values: [.string("a"), .string("bc")])])),
         ] { everyType.add(key, value) }
         everyType.addF32("weights", dimensions: [4, 2], values: [1, -2, 3, -4, 0.5, 0.25, 8, 16])
+        return [everyType.bytes, ggufModel(blockCount: .uint32(1))]
+    }
 
+    /// A llama configuration with a byte-level tokenizer and two of its tensors (a Q8_0
+    /// embedding block and an F16 norm), not enough to load weights from.
+    static func ggufModel(blockCount: GGUFValue) -> [UInt8] {
         var model = GGUFTestFile()
         model.add("general.architecture", .string("llama"))
         model.add("general.alignment", .uint32(16))
         for (key, value) in [("embedding_length", 8), ("attention.head_count", 2), ("attention.head_count_kv", 1),
-                             ("block_count", 1), ("feed_forward_length", 16), ("context_length", 32)] {
+                             ("feed_forward_length", 16), ("context_length", 32)] {
             model.add("llama.\(key)", .uint32(UInt32(value)))
         }
         model.add("llama.attention.layer_norm_rms_epsilon", .float32(1e-5))
@@ -51,7 +56,8 @@ enum FuzzSeeds {
         model.tensors.append(.init(name: "token_embd.weight", type: .q8_0, dimensions: [32, 1], data: q8Block))
         model.tensors.append(.init(name: "output_norm.weight", type: .f16, dimensions: [8],
                                    data: (0..<8).flatMap { GGUFTestFile.le(Float16(Float($0) / 4).bitPattern) }))
-        return [everyType.bytes, model.bytes]
+        model.add("llama.block_count", blockCount)
+        return model.bytes
     }
 
     static func safetensors() throws -> [[UInt8]] {

@@ -27,25 +27,25 @@ struct FuzzingTests {
     }
 
     @Test func jobDecoder() throws {
-        try campaign(.jobDecoder, seeds: FuzzSeeds.jobs(), iterations: 6000, seed: 1)
+        try campaign(.jobDecoder, seeds: FuzzSeeds.jobs(), iterations: 30_000, seed: 1)
     }
 
     @Test func gguf() throws {
-        try campaign(.gguf, seeds: FuzzSeeds.gguf(), iterations: 3000, seed: 2)
+        try campaign(.gguf, seeds: FuzzSeeds.gguf(), iterations: 15_000, seed: 2)
     }
 
     @Test func safetensors() throws {
-        try campaign(.safetensors, seeds: try FuzzSeeds.safetensors(), iterations: 4000, seed: 3)
+        try campaign(.safetensors, seeds: try FuzzSeeds.safetensors(), iterations: 20_000, seed: 3)
     }
 
     @Test func tokenizerJSON() throws {
-        try campaign(.tokenizerJSON, seeds: FuzzSeeds.tokenizerJSON(), iterations: 600, seed: 4)
+        try campaign(.tokenizerJSON, seeds: FuzzSeeds.tokenizerJSON(), iterations: 3000, seed: 4)
     }
 
     @Test func smolLM2TokenizerText() throws {
         let gguf = try GGUFFile(path: TestPaths.smolLM2)
         let tokenizer = try Tokenizer(spec: TokenizerSpec(gguf: gguf))
-        try campaign(.tokenizerText(tokenizer), seeds: FuzzSeeds.texts(), iterations: 4000, seed: 5)
+        try campaign(.tokenizerText(tokenizer), seeds: FuzzSeeds.texts(), iterations: 20_000, seed: 5)
     }
 
     @Test func mutatorIsDeterministicForASeed() {
@@ -131,6 +131,31 @@ struct FuzzingTests {
             }
             #expect(error?.description == expected)
         }
+    }
+
+    /// `block_count` used to size the layer table before any tensor was looked at: a
+    /// negative one trapped, a huge one asked for that many layers.
+    @Test func ggufLayerCountBeyondTheTensorsIsRefused() throws {
+        for blockCount in [GGUFValue.int64(-1), .uint64(1 << 40), .uint32(0)] {
+            let gguf = try GGUFFile(file: MappedFile(path: "m.gguf", bytes: FuzzSeeds.ggufModel(blockCount: blockCount)))
+            let error = #expect(throws: FileError.self) { try ModelWeights(gguf: gguf) }
+            #expect(error?.problem == "block_count \(blockCount.integer!) is not a layer count for 2 tensors")
+        }
+    }
+
+    @Test func huggingFaceLayerCountBeyondTheTensorsIsRefused() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-hf-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let fixture = TestPaths.fixture("tiny-llama")
+        try FileManager.default.createSymbolicLink(atPath: "\(directory)/model.safetensors", withDestinationPath: "\(fixture)/model.safetensors")
+        let config = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: "\(fixture)/config.json"))))
+        let members = try #require(config.objectMembers).map {
+            $0.key == "num_hidden_layers" ? JSONMember($0.key, .integer(1 << 50)) : $0
+        }
+        try Data(JSONValue.object(members).jsonBytes).write(to: URL(fileURLWithPath: "\(directory)/config.json"))
+        let error = #expect(throws: FileError.self) { try ModelWeights(huggingFace: HuggingFaceDirectory(path: directory)) }
+        #expect(error?.problem.hasPrefix("num_hidden_layers 1125899906842624 is not a layer count for ") == true)
     }
 
     @Test func inMemoryFileReadsLikeAMappedOne() throws {
