@@ -6,7 +6,7 @@ export REALIGN_FIXTURES ?= $(SHARED)/fixtures
 export REALIGN_DATA ?= $(SHARED)/data
 export REALIGN_MODEL ?= $(abspath models/SmolLM2-135M-Instruct.Q4_1.gguf)
 
-.PHONY: setup build test demo clean
+.PHONY: setup build test demo fuzz clean
 
 setup:
 	scripts/setup.sh
@@ -20,6 +20,10 @@ test: setup
 
 demo: setup
 	scripts/demo.sh
+
+# libFuzzer on the job decoder, GGUF, safetensors and tokenizer readers (FUZZ_SECONDS each).
+fuzz: setup
+	scripts/fuzz.sh
 
 clean:
 	rm -rf .build out

@@ -27,12 +27,20 @@ enum CommandRunner {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }
 
-    /// `-X key=value` options as a Kafka configuration for `brokers`.
+    /// The Kafka configuration of a command: `REALIGN_KAFKA_*` variables, `-F` files,
+    /// `-X key=value` options (each over the one before), and `brokers` when given.
     static func kafkaConfig(brokers: String?, _ arguments: ParsedArguments) throws(UsageError) -> KafkaConfig {
         do {
-            return try KafkaConfig(bootstrapServers: brokers, passThrough: arguments.strings("property"))
+            return try KafkaConfig(bootstrapServers: brokers, passThrough: arguments.strings("property"),
+                                   files: arguments.strings("config-file"), environment: ProcessInfo.processInfo.environment)
         } catch {
             throw UsageError(command: arguments.command, message: "\(error)")
         }
     }
+
+    /// `-X` and `-F`, the Kafka options of every command that talks to a cluster.
+    static let kafkaOptions: [CommandSpec.Option] = [
+        .init("property", short: "X", value: "KEY=VALUE", help: "A librdkafka property, passed through as kcat does (over -F and the environment).", repeatable: true),
+        .init("config-file", short: "F", value: "FILE", help: "librdkafka properties, one key=value a line, # comments (as kcat -F); over REALIGN_KAFKA_* variables.", repeatable: true),
+    ]
 }

@@ -28,8 +28,7 @@ enum TeacherCommand {
             .init("overwrite", help: "Replace an earlier run in --out."),
             .init("job-timeout", value: "SECONDS", help: "Submit unanswered jobs again after this long without any reply (default 120)."),
             .init("topic-prefix", value: "PREFIX", help: "Prefix of the fleet's topics (default: realign)."),
-            .init("property", short: "X", value: "KEY=VALUE", help: "A librdkafka property, passed through as kcat does.", repeatable: true),
-        ],
+        ] + CommandRunner.kafkaOptions,
         epilog: """
         Exit status: 0 done, 1 failed, 2 usage error, 3 done but some records failed \
         (listed in manifest.json), 130 interrupted (continue with --resume).
@@ -41,9 +40,10 @@ enum TeacherCommand {
             let aligned = ModelArgument(try arguments.required("aligned"))
             let lambdas = try arguments.doubles("lambda") + arguments.doubles("control")
             guard !lambdas.isEmpty else { throw UsageError(command: spec.name, message: "--lambda is required") }
-            let brokers = arguments.string("brokers")
             let topics = Topics(prefix: arguments.string("topic-prefix") ?? Topics.defaultPrefix)
-            let kafka = try CommandRunner.kafkaConfig(brokers: brokers, arguments)
+            let kafka = try CommandRunner.kafkaConfig(brokers: arguments.string("brokers"), arguments)
+            // A cluster named only in a -F file or REALIGN_KAFKA_BOOTSTRAP_SERVERS counts as --brokers.
+            let brokers = kafka.bootstrapServers
             let options = TeacherRun.Options(
                 dataPath: try arguments.required("data"), limit: try arguments.int("limit", in: 1...Int.max),
                 ref: ref.name, aligned: aligned.name, alignedSystem: arguments.string("aligned-system"),

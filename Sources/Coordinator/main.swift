@@ -6,6 +6,7 @@ let commands: [(name: String, summary: String, run: @Sendable ([String]) async -
     ("teacher", TeacherCommand.spec.summary, TeacherCommand.main),
     ("generate", GenerateCommand.spec.summary, GenerateCommand.main),
     ("serve", ServeCommand.spec.summary, ServeCommand.main),
+    ("status", StatusCommand.spec.summary, StatusCommand.main),
     ("broker", BrokerCommand.spec.summary, BrokerCommand.main),
     ("train", TrainCommand.spec.summary, TrainCommand.main),
     ("eval", EvalCommand.spec.summary, EvalCommand.main),

@@ -4,7 +4,7 @@ import Foundation
 let spec = CommandSpec(
     name: "realign-worker",
     summary: "serve realign jobs from Kafka with a fixed set of models",
-    usage: "realign-worker --brokers HOST:PORT --model NAME=PATH [--model NAME=PATH ...] [--adapter NAME=FILE ...] [options]",
+    usage: "realign-worker --brokers HOST:PORT --model NAME=PATH [--model NAME=PATH ...] [--adapter NAME=FILE ...] [-X KEY=VALUE ...] [-F FILE] [options]",
     options: [
         .init("brokers", short: "b", value: "LIST", help: "Bootstrap servers of the Kafka cluster.", environment: "REALIGN_BROKERS"),
         .init("model", short: "m", value: "NAME=PATH", help: "A model to serve under NAME: a GGUF file or a Hugging Face directory (an InRa model when its config.json declares realign_inra).", repeatable: true),
@@ -14,7 +14,8 @@ let spec = CommandSpec(
         .init("threads", short: "t", value: "N", help: "Compute threads, OpenBLAS included (default: all cores).", environment: "REALIGN_THREADS"),
         .init("metrics-port", value: "PORT", help: "Serve /metrics (Prometheus), /healthz and /readyz on this port.", environment: "REALIGN_METRICS_PORT"),
         .init("parent-pid", value: "PID", help: "Exit when this process is no longer the parent (set by the coordinator)."),
-        .init("property", short: "X", value: "KEY=VALUE", help: "A librdkafka property, passed through as kcat does.", repeatable: true),
+        .init("property", short: "X", value: "KEY=VALUE", help: "A librdkafka property, passed through as kcat does (over -F and the environment).", repeatable: true),
+        .init("config-file", short: "F", value: "FILE", help: "librdkafka properties, one key=value a line, # comments (as kcat -F); over REALIGN_KAFKA_* variables.", repeatable: true),
     ],
     epilog: """
     Consumes <prefix>.requests (generation, first) and <prefix>.jobs (teacher jobs) in the \
@@ -36,7 +37,6 @@ func main() async -> ExitCode {
         return .success
     }
     do {
-        let brokers = try arguments.required("brokers")
         let modelArguments = arguments.strings("model")
         guard !modelArguments.isEmpty else { throw UsageError(command: spec.name, message: "at least one --model NAME=PATH is required") }
         let threads = try arguments.int("threads", in: 1...1024) ?? ProcessInfo.processInfo.activeProcessorCount
@@ -44,9 +44,14 @@ func main() async -> ExitCode {
         let topics = Topics(prefix: arguments.string("topic-prefix") ?? Topics.defaultPrefix)
         var config: KafkaConfig
         do {
-            config = try KafkaConfig(bootstrapServers: brokers, passThrough: arguments.strings("property"))
+            config = try KafkaConfig(bootstrapServers: arguments.string("brokers"), passThrough: arguments.strings("property"),
+                                     files: arguments.strings("config-file"), environment: ProcessInfo.processInfo.environment)
         } catch {
             throw UsageError(command: spec.name, message: "\(error)")
+        }
+        // The cluster may also come from a -F file or REALIGN_KAFKA_BOOTSTRAP_SERVERS.
+        guard config.bootstrapServers != nil else {
+            throw UsageError(command: spec.name, message: "--brokers is required (or bootstrap.servers in a -F file or REALIGN_KAFKA_BOOTSTRAP_SERVERS)")
         }
         ComputeThreads.set(threads)
 

@@ -8,6 +8,8 @@ public enum ExitCode: Int32, Sendable {
     case usage = 2
     /// The run finished, but some records failed and are listed in the output.
     case partial = 3
+    /// The run asked about has not finished (`realign status`).
+    case incomplete = 4
     /// Interrupted by SIGINT / SIGTERM.
     case interrupted = 130
 }

@@ -9,9 +9,12 @@ public final class MappedFile: @unchecked Sendable {
     public let path: String
     public let size: Int
     private let base: UnsafeRawPointer?
+    /// True when `base` is memory this object allocated (`init(path:bytes:)`), not a mapping.
+    private let isAllocated: Bool
 
     public init(path: String) throws(FileError) {
         self.path = path
+        isAllocated = false
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw FileError(path: path, problem: "cannot open: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
@@ -30,8 +33,28 @@ public final class MappedFile: @unchecked Sendable {
         base = UnsafeRawPointer(mapped)
     }
 
+    /// A file's contents held in memory under a name (for fuzzing, where writing every
+    /// input to disk would dominate the time); it reads exactly like a mapped file.
+    public init(path: String, bytes: [UInt8]) {
+        self.path = path
+        size = bytes.count
+        isAllocated = true
+        guard !bytes.isEmpty else {
+            base = nil
+            return
+        }
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: bytes.count, alignment: 16)
+        bytes.withUnsafeBytes { memory.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+        base = UnsafeRawPointer(memory)
+    }
+
     deinit {
-        if let base { munmap(UnsafeMutableRawPointer(mutating: base), size) }
+        guard let base else { return }
+        if isAllocated {
+            UnsafeMutableRawPointer(mutating: base).deallocate()
+        } else {
+            munmap(UnsafeMutableRawPointer(mutating: base), size)
+        }
     }
 
     /// The bytes `range`, or an error naming the file when they lie outside it.

@@ -6,6 +6,8 @@ import Foundation
 /// a job whose reply was not acknowledged by the broker comes back (at-least-once). A
 /// bad job is answered with an error reply (when its `reply_to` can be read) and always
 /// copied to the dead-letter topic; either way its offset is committed and the loop goes on.
+/// A job that computes for long keeps the worker in its group (`GroupKeepAlive`), however
+/// long `max.poll.interval.ms` is.
 public final class JobWorker: Sendable {
     public struct Options: Sendable {
         public var topics: Topics
@@ -83,7 +85,8 @@ public final class JobWorker: Sendable {
             "models": .array(runner.models.keys.sorted().map { .string($0) }),
         ])
         let jobPauser = PartitionPauser(jobs)
-        // Jobs fetched before a pause took effect wait here for the requests to finish.
+        // Jobs fetched before a pause took effect (requests running, or a long job keeping
+        // the group served) wait here, next in line.
         var heldJobs: [KafkaMessage] = []
         var lagReported = ContinuousClock.now
         while !stop.isRequested {
@@ -105,7 +108,7 @@ public final class JobWorker: Sendable {
             try jobPauser.set(paused: false)
             let next = heldJobs.isEmpty ? try jobs.poll(timeout: options.pollTimeout) : heldJobs.removeFirst()
             guard let message = next else { continue }
-            try await handle(message)
+            heldJobs += try await GroupKeepAlive.during(consumer: jobs) { try await handle(message) }
             do {
                 try jobs.commit(message)
             } catch {

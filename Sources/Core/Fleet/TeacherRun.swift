@@ -14,6 +14,8 @@ import Foundation
 ///   `jobTimeout` (longer than the group's session timeout, so a dead worker's jobs
 ///   have been handed to another member first).
 /// - Every reply is saved under `parts/` as it arrives; `--resume` skips what is there.
+/// - Run records (`RunRecord`) on the reply topic say how large the run is and which
+///   records failed, so that `realign status` can tell its progress from the broker alone.
 public final class TeacherRun: Sendable {
     public struct Options: Sendable {
         public var dataPath: String
@@ -188,6 +190,11 @@ public final class TeacherRun: Sendable {
             "jobs": .integer(Int64(pending.count)), "done": .integer(Int64(covered.count)),
             "reply_topic": .string(replyTopic),
         ])
+        // The run-start record goes first, so a reader of the topic knows the run's size
+        // before any reply of this attempt.
+        let start = RunRecord.start(.init(runID: runID, sequences: sequences.count, jobs: pending.count,
+                                          alreadyDone: covered.count, resumed: options.resume, startedAtMs: Date().unixMilliseconds))
+        try await send(start, on: replyTopic, key: runID, producer: producer)
         try await submit(order.compactMap { pending[$0] }, producer: producer, partitions: jobPartitions)
 
         var received: [String: String] = [:]
@@ -203,6 +210,7 @@ public final class TeacherRun: Sendable {
                 lastProgress = ContinuousClock.now
             }
             guard let message = try replies.poll(timeout: .milliseconds(200)) else { continue }
+            if RunRecord.isRecord(message) { continue }
             guard let jobID = message.header(ReplyHeaders.jobID).flatMap({ String(validating: $0, as: UTF8.self) }) ?? message.keyString else {
                 Log.warn("reply without a job id ignored", ["offset": .integer(message.offset)])
                 continue
@@ -235,6 +243,11 @@ public final class TeacherRun: Sendable {
                     try await submit(singles, producer: producer, partitions: jobPartitions)
                 } else if Self.isPerSequence(reply.code) {
                     let failure = TeacherRunDirectory.Failure(sequence: job.sequences.lowerBound, code: reply.code.rawValue, message: reply.message)
+                    // Recorded on the topic before it is saved: a coordinator that dies in
+                    // between submits the job again on --resume and records it again.
+                    let record = RunRecord.sequenceFailed(.init(sequence: failure.sequence, id: sequences[failure.sequence].id,
+                                                                code: failure.code, message: failure.message))
+                    try await send(record, on: replyTopic, key: runID, producer: producer)
                     try directory.saveFailure(failure)
                     failures.append(failure)
                     progress.advance(by: 1)
@@ -259,6 +272,10 @@ public final class TeacherRun: Sendable {
     /// settings and would fail every job alike.
     static func isPerSequence(_ code: JobErrorCode) -> Bool {
         [.tooLong, .badSequence, .tokenOutOfRange, .badPromptLen, .replyTooLarge].contains(code)
+    }
+
+    private func send(_ record: RunRecord, on topic: String, key: String, producer: KafkaProducer) async throws {
+        _ = try await producer.send(topic: topic, key: Array(key.utf8), value: record.jsonValue.jsonBytes, headers: record.headers)
     }
 
     private func submit(_ jobs: [Job], producer: KafkaProducer, partitions: Int?) async throws {

@@ -81,7 +81,7 @@ public struct KafkaConfig: Sendable, Equatable {
             let result = rd_kafka_conf_set(conf, key, properties[key]!, &reason.bytes, reason.bytes.count)
             if result != RD_KAFKA_CONF_OK {
                 rd_kafka_conf_destroy(conf)
-                throw KafkaError.invalidProperty(key: key, reason: reason.text)
+                throw KafkaError.invalidProperty(key: key, reason: redacting(reason.text))
             }
         }
         return conf

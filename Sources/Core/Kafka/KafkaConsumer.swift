@@ -218,6 +218,19 @@ public final class KafkaConsumer: Sendable {
         return lags
     }
 
+    /// The low and high watermark of a partition (its first offset and the offset the
+    /// next message will get), asked of the partition's leader.
+    public func watermarks(topic: String, partition: Int32, timeout: Duration = .seconds(10)) throws -> (low: Int64, high: Int64) {
+        try ensureOpen()
+        var low: Int64 = 0
+        var high: Int64 = 0
+        let result = rd_kafka_query_watermark_offsets(handle.pointer, topic, partition, &low, &high, Int32(timeout.kafkaMilliseconds))
+        guard result == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaError.queryFailed(operation: "reading the watermarks of '\(topic)' [\(partition)]", code: KafkaErrorCode(result))
+        }
+        return (low, high)
+    }
+
     /// This member's id in its group (empty before it has joined).
     public var memberID: String {
         guard let id = rd_kafka_memberid(handle.pointer) else { return "" }

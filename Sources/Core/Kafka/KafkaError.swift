@@ -4,6 +4,11 @@
 public enum KafkaError: Error, Equatable, CustomStringConvertible {
     /// A `-X` option that is not of the form `key=value`.
     case malformedOption(String)
+    /// A `-F` properties file that cannot be read.
+    case unreadableConfigFile(path: String, reason: String)
+    /// A line of a `-F` properties file that is not `key=value` (the line's text is not
+    /// quoted: it may hold a secret).
+    case malformedConfigFile(path: String, line: Int, problem: String)
     /// librdkafka refused a configuration property (unknown key or invalid value).
     case invalidProperty(key: String, reason: String)
     /// librdkafka could not create a client handle (or the mock cluster).
@@ -33,8 +38,15 @@ public enum KafkaError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
+        case .malformedOption(let option) where option.contains("="):
+            // Only an empty key gets here; what follows '=' may be a secret.
+            return "malformed Kafka option: the key before '=' is empty (as in -X key=value)"
         case .malformedOption(let option):
             return "malformed Kafka option '\(option)': expected key=value (as in -X key=value)"
+        case .unreadableConfigFile(let path, let reason):
+            return "cannot read the Kafka properties file \(path): \(reason)"
+        case .malformedConfigFile(let path, let line, let problem):
+            return "Kafka properties file \(path), line \(line): \(problem)"
         case .invalidProperty(let key, let reason):
             return "invalid Kafka property '\(key)': \(reason)"
         case .clientCreationFailed(let role, let reason):

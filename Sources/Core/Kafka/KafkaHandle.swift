@@ -20,7 +20,7 @@ final class KafkaHandle: @unchecked Sendable {
         var reason = ErrorStringBuffer()
         guard let client = rd_kafka_new(type, conf, &reason.bytes, reason.bytes.count) else {
             rd_kafka_conf_destroy(conf)
-            throw KafkaError.clientCreationFailed(role: role, reason: reason.text)
+            throw KafkaError.clientCreationFailed(role: role, reason: config.redacting(reason.text))
         }
         self.pointer = client
         self.context = context

@@ -34,67 +34,72 @@ public struct SafetensorsFile: Sendable {
         }
         let headerBytes = try file.bytes(8..<(8 + headerLength), what: "JSON header of \(headerLength) bytes")
         let dataStart = 8 + headerLength
-        let json: Any
+        let header: JSONValue
         do {
-            json = try JSONSerialization.jsonObject(with: Data(headerBytes))
+            header = try JSONParser.parse(Array(headerBytes))
         } catch {
-            throw FileError(path: path, problem: "header is not valid JSON")
+            throw FileError(path: path, problem: "header is not valid JSON: \(error)")
         }
-        guard let header = json as? [String: Any] else {
+        guard let members = header.objectMembers else {
             throw FileError(path: path, problem: "header is not a JSON object")
         }
         var metadata: [String: String] = [:]
         var tensors: [String: TensorInfo] = [:]
-        for (name, value) in header {
-            if name == "__metadata__" {
-                guard let entries = value as? [String: Any] else {
+        var keys = Set<String>()
+        for member in members {
+            guard keys.insert(member.key).inserted else {
+                throw FileError(path: path, problem: "header lists \(member.key) twice")
+            }
+            if member.key == "__metadata__" {
+                guard let entries = member.value.objectMembers else {
                     throw FileError(path: path, problem: "__metadata__ is not an object")
                 }
-                for (key, entry) in entries {
-                    guard let string = entry as? String else {
-                        throw FileError(path: path, problem: "__metadata__ value of \(key) is not a string")
+                for entry in entries {
+                    guard let string = entry.value.stringValue else {
+                        throw FileError(path: path, problem: "__metadata__ value of \(entry.key) is not a string")
                     }
-                    metadata[key] = string
+                    metadata[entry.key] = string
                 }
                 continue
             }
-            tensors[name] = try Self.tensorInfo(name: name, value: value, dataStart: dataStart, file: file)
+            tensors[member.key] = try Self.tensorInfo(name: member.key, value: member.value, dataStart: dataStart, file: file)
         }
         self.metadata = metadata
         self.tensors = tensors
     }
 
-    private static func tensorInfo(name: String, value: Any, dataStart: Int, file: MappedFile) throws(FileError) -> TensorInfo {
+    private static func tensorInfo(name: String, value: JSONValue, dataStart: Int, file: MappedFile) throws(FileError) -> TensorInfo {
         func fail(_ problem: String) -> FileError { FileError(path: file.path, problem: "tensor \(name): \(problem)") }
-        guard let entry = value as? [String: Any],
-              let dtypeName = entry["dtype"] as? String,
-              let shapeValues = entry["shape"] as? [Any],
-              let offsets = entry["data_offsets"] as? [Any], offsets.count == 2
+        guard let dtypeName = value["dtype"]?.stringValue,
+              let shapeValues = value["shape"]?.arrayValue,
+              let offsets = value["data_offsets"]?.arrayValue, offsets.count == 2
         else { throw fail("entry needs dtype, shape and two data_offsets") }
         guard let dtype = SafetensorsDType(rawValue: dtypeName) else { throw fail("unsupported dtype \(dtypeName)") }
         var shape: [Int] = []
         var elementCount = 1
         for dimension in shapeValues {
-            guard let size = (dimension as? NSNumber)?.intValue, size >= 0, size <= Int(Int32.max) else {
-                throw fail("shape entry \(dimension) is not a valid dimension")
+            guard let size = dimension.integerValue, size >= 0, size <= Int64(Int32.max) else {
+                throw fail("shape entry \(dimension.jsonText) is not a valid dimension")
             }
-            let (product, overflow) = elementCount.multipliedReportingOverflow(by: size)
-            guard !overflow else { throw fail("shape \(shapeValues) overflows") }
-            shape.append(size)
+            let (product, overflow) = elementCount.multipliedReportingOverflow(by: Int(size))
+            guard !overflow else { throw fail("shape \(JSONValue.array(shapeValues).jsonText) overflows") }
+            shape.append(Int(size))
             elementCount = product
         }
-        guard let begin = (offsets[0] as? NSNumber)?.intValue, let end = (offsets[1] as? NSNumber)?.intValue,
-              begin >= 0, end >= begin
-        else { throw fail("data_offsets \(offsets) are not an increasing pair") }
+        // Offsets are checked against the data section before any arithmetic, so a huge
+        // one is an error, not an overflow.
+        let dataBytes = file.size - dataStart
+        guard let begin = offsets[0].integerValue, let end = offsets[1].integerValue, begin >= 0, end >= begin else {
+            throw fail("data_offsets \(JSONValue.array(offsets).jsonText) are not an increasing pair")
+        }
+        guard end <= Int64(dataBytes) else {
+            throw fail("data [\(begin), \(end)) extends past the end of the data section (\(dataBytes) bytes)")
+        }
         let (byteCount, overflow) = elementCount.multipliedReportingOverflow(by: dtype.byteSize)
-        guard !overflow, byteCount == end - begin else {
+        guard !overflow, byteCount == Int(end - begin) else {
             throw fail("data_offsets span \(end - begin) bytes but shape \(shape) of \(dtypeName) needs \(byteCount)")
         }
-        let range = (dataStart + begin)..<(dataStart + end)
-        guard range.upperBound <= file.size else {
-            throw fail("data [\(range.lowerBound), \(range.upperBound)) extends past the end of the file (\(file.size) bytes)")
-        }
-        return TensorInfo(dtype: dtype, shape: shape, byteRange: range)
+        return TensorInfo(dtype: dtype, shape: shape, byteRange: (dataStart + Int(begin))..<(dataStart + Int(end)))
     }
 
     public func info(_ name: String) throws(FileError) -> TensorInfo {
@@ -115,6 +120,7 @@ public struct SafetensorsFile: Sendable {
         let count = info.elementCount
         switch info.dtype {
         case .f32:
+            guard count > 0 else { return [] }
             return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
                 _ = memcpy(buffer.baseAddress!, bytes.baseAddress!, count * 4)
                 initialized = count

@@ -36,16 +36,25 @@ extension TokenizerSpec {
             }
             tokensById[id] = token
         }
-        var specialTokenIds: [Int32] = []
+        var addedIds: [Int] = []
         for (index, entry) in (root["added_tokens"] as? [Any] ?? []).enumerated() {
             guard let added = entry as? [String: Any], let id = added["id"] as? Int, id >= 0,
                   let content = added["content"] as? String else {
                 throw .invalidJSON(file: file, field: "added_tokens[\(index)]", problem: "needs a non-negative id and a content string")
             }
             tokensById[id] = content
-            specialTokenIds.append(Int32(id))
+            addedIds.append(id)
         }
-        let count = (tokensById.keys.max() ?? -1) + 1
+        // Ids run 0..<count without gaps, so the largest is below the number of distinct
+        // ids; a larger one means a gap, found by looking no further than that number -
+        // the token table is never sized from an id the file merely claims.
+        let maxID = tokensById.keys.max() ?? -1
+        guard maxID < tokensById.count else {
+            let gap = (0...tokensById.count).first { tokensById[$0] == nil }!
+            throw .invalidJSON(file: file, field: "model.vocab", problem: "no token has id \(gap) (ids must be 0..<\(UInt64(maxID) + 1) without gaps)")
+        }
+        let count = maxID + 1
+        let specialTokenIds = addedIds.map { Int32($0) }
         var tokens: [String] = []
         tokens.reserveCapacity(count)
         for id in 0..<count {

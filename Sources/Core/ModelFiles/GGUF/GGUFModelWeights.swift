@@ -10,6 +10,10 @@ extension ModelWeights {
     /// Layers are decoded in parallel: the load is bound by writing fresh memory.
     public init(gguf: GGUFFile) throws(FileError) {
         let config = try ModelConfig(gguf: gguf)
+        // The layer table is sized from block_count: bounded by the tensors first.
+        guard (1...max(1, gguf.tensors.count)).contains(config.layerCount) else {
+            throw gguf.error("block_count \(config.layerCount) is not a layer count for \(gguf.tensors.count) tensors")
+        }
         let results = Mutex(GGUFLoadResults(layerCount: config.layerCount))
         // Job 0 is the embedding, final norm and output head; job i + 1 is layer i.
         DispatchQueue.concurrentPerform(iterations: config.layerCount + 1) { job in

@@ -4,6 +4,11 @@ extension ModelWeights {
     /// left over. Tied embeddings need no `lm_head.weight` (one present is ignored).
     init(huggingFace directory: HuggingFaceDirectory) throws(FileError) {
         let config = directory.config
+        // The layer table is sized from num_hidden_layers: bounded by the tensors first.
+        let tensorCount = directory.shardOfTensor.count
+        guard (1...max(1, tensorCount)).contains(config.layerCount) else {
+            throw FileError(path: directory.path, problem: "num_hidden_layers \(config.layerCount) is not a layer count for \(tensorCount) tensors")
+        }
         var loader = HuggingFaceWeightLoader(directory: directory)
         let hidden = config.hiddenSize
         let qRows = config.headCount * config.headDim

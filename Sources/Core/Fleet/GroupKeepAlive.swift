@@ -1,0 +1,70 @@
+import Glibc
+import Synchronization
+
+/// Keeps a worker in its consumer group while one job computes for longer than
+/// `max.poll.interval.ms`.
+///
+/// librdkafka heartbeats on a thread of its own, but a member that does not call `poll`
+/// within that interval is taken out of the group: its partitions go to other members,
+/// its commit fails, and the job is delivered again - and computed again, without end
+/// when every attempt takes as long. So once a job has run for `startAfter` (short jobs
+/// pay nothing), a thread pauses every assigned partition and polls: the group is
+/// served, nothing new is fetched. A message `poll` returns anyway (from a partition
+/// assigned during the job, before it could be paused) is handed back, to be handled
+/// next. When the job ends the partitions are resumed, from the message after the last
+/// one returned.
+enum GroupKeepAlive {
+    private final class State: Sendable {
+        struct Values {
+            var early: [KafkaMessage] = []
+            var error: KafkaError?
+            var paused = false
+        }
+        let values = Mutex(Values())
+    }
+
+    /// Runs `work` (on the calling task) while keeping `consumer` in its group; returns
+    /// the messages polled meanwhile, in the order they came.
+    static func during(consumer: KafkaConsumer, startAfter: Duration = .seconds(1),
+                       _ work: () async throws -> Void) async throws -> [KafkaMessage] {
+        let state = State()
+        let started = ContinuousClock.now
+        let thread = PollingThread {
+            guard ContinuousClock.now - started >= startAfter, state.values.withLock({ $0.error == nil }) else {
+                usleep(10_000)
+                return
+            }
+            do {
+                // Every time: a rebalance during the job assigns partitions unpaused.
+                try consumer.pause(consumer.assignment())
+                let first = state.values.withLock { values in
+                    defer { values.paused = true }
+                    return !values.paused
+                }
+                if first { Log.info("job running long: partitions paused, polling to stay in the group") }
+                if let message = try consumer.poll(timeout: .milliseconds(100)) {
+                    state.values.withLock { $0.early.append(message) }
+                }
+            } catch {
+                state.values.withLock { $0.error = error as? KafkaError ?? .consumerClosed }
+            }
+        }
+        do {
+            try await work()
+        } catch {
+            thread.stopAndJoin()
+            try resumeIfPaused(consumer, state)
+            throw error
+        }
+        thread.stopAndJoin()
+        try resumeIfPaused(consumer, state)
+        let values = state.values.withLock { $0 }
+        if let error = values.error { throw error }
+        return values.early
+    }
+
+    private static func resumeIfPaused(_ consumer: KafkaConsumer, _ state: State) throws {
+        guard state.values.withLock({ $0.paused }) else { return }
+        try consumer.resume(consumer.assignment())
+    }
+}
