@@ -108,7 +108,11 @@ public final class JobWorker: Sendable {
             try jobPauser.set(paused: false)
             let next = heldJobs.isEmpty ? try jobs.poll(timeout: options.pollTimeout) : heldJobs.removeFirst()
             guard let message = next else { continue }
-            heldJobs += try await GroupKeepAlive.during(consumer: jobs) { try await handle(message) }
+            // Both members of the group stay in it however long the job computes.
+            let requestsPolled = try await GroupKeepAlive.during(consumer: consumers.requests) {
+                heldJobs += try await GroupKeepAlive.during(consumer: jobs) { try await handle(message) }
+            }
+            generation.hold(requestsPolled)
             do {
                 try jobs.commit(message)
             } catch {
