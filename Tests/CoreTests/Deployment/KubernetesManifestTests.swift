@@ -62,7 +62,7 @@ struct KubernetesManifestTests {
         #expect(outcome.exitCode == 1, "\(outcome.transcript)")
         #expect(outcome.lines.contains { $0.hasPrefix("FAIL Widget/gadget (") && $0.contains("no schema for kind Widget of apiVersion example.com/v1") },
                 "\(outcome.transcript)")
-        #expect(outcome.lines.last == "10 documents checked, 1 invalid", "\(outcome.transcript)")
+        #expect(outcome.lines.last == "11 documents checked, 1 invalid", "\(outcome.transcript)")
     }
 
     /// Renders k8s/, applies `edit` to the text (which must change it), and checks the
