@@ -29,7 +29,7 @@ public final class GenerationClient: Sendable {
         public var maxSubmissions: Int
 
         public init(topics: Topics = Topics(), clientID: String = GenerationClient.newClientID(prefix: "client"),
-                    replyPartitions: Int = 4, replicationFactor: Int = 1, resubmitAfter: Duration = .seconds(120),
+                    replyPartitions: Int = 4, replicationFactor: Int = 1, resubmitAfter: Duration = .seconds(600),
                     maxSubmissions: Int = 3) {
             self.topics = topics
             self.clientID = clientID
