@@ -1,5 +1,7 @@
 # The two commands of the README: `make demo` (the main job) and `make test`.
 # Both set up a fresh Debian machine themselves (scripts/setup.sh).
+# Tests run one at a time: many start worker processes and brokers, and on 2 cores
+# suites run side by side starve each other (Swift's cooperative pool has 2 threads).
 
 SHARED ?= $(abspath ../shared)
 export REALIGN_FIXTURES ?= $(SHARED)/fixtures
@@ -15,7 +17,7 @@ build: setup
 
 test: setup
 	swift build -c release
-	swift test -c release --disable-xctest
+	swift test -c release --disable-xctest --no-parallel
 	scripts/test-second-broker.sh
 
 demo: setup

@@ -40,7 +40,8 @@ struct GenerationClientTests {
                     Worker.final(id, attempt: "b", seq: 2, text: text, tokens: [1, 2])]
         }
         defer { worker.stop() }
-        let client = try worker.client()
+        // Never resubmitted here, however slow the machine: the test is about attempts.
+        let client = try worker.client(resubmitAfter: .seconds(600))
         defer { client.close() }
         let prompts = ["abcd", "wxyz", "12345"]
         let results = try await withThrowingTaskGroup(of: (String, [String], String?).self) { group in
