@@ -86,10 +86,12 @@ public final class KafkaConsumer: Sendable {
 
     /// Stops fetching these partitions until `resume`: librdkafka drops what it had
     /// prefetched for them and, on resume, fetches again from the message after the
-    /// last one `poll` returned. A member that keeps polling stays in its group (and
-    /// paused partitions stay paused across a rebalance that leaves them here), which is
-    /// how a worker busy with other work keeps its batch-job partitions without taking
-    /// from them.
+    /// last one `poll` returned. A member that keeps polling stays in its group, which
+    /// is how a worker busy with other work keeps its batch-job partitions without
+    /// taking from them. Partitions the group assigns fetch, even ones paused before a
+    /// rebalance took them away (librdkafka alone would keep those paused, and a member
+    /// evicted during a long job would never read its partition again): a caller that
+    /// wants them paused pauses them again when `assignmentCount` changes.
     public func pause(_ partitions: [TopicPartition]) throws {
         try setPaused(partitions, true)
     }
@@ -97,6 +99,11 @@ public final class KafkaConsumer: Sendable {
     /// Fetches paused partitions again (see `pause`).
     public func resume(_ partitions: [TopicPartition]) throws {
         try setPaused(partitions, false)
+    }
+
+    /// How many assignments the group has given this member so far (see `pause`).
+    public var assignmentCount: Int {
+        handle.context.assignmentsApplied.load(ordering: .acquiring)
     }
 
     private func setPaused(_ partitions: [TopicPartition], _ paused: Bool) throws {
@@ -307,6 +314,12 @@ private let applyRebalance: @convention(c) (
         if result != RD_KAFKA_RESP_ERR_NO_ERROR { failure = KafkaErrorCode(result) }
     }
     guard let context = ClientContext.of(client) else { return }
+    if assigning, failure == nil, let partitions {
+        // An application pause outlives the revocation in librdkafka; a fresh assignment fetches.
+        let resumed = rd_kafka_resume_partitions(client, partitions)
+        if resumed != RD_KAFKA_RESP_ERR_NO_ERROR { failure = KafkaErrorCode(resumed) }
+        context.assignmentsApplied.add(1, ordering: .releasing)
+    }
     let moved = partitions.map { TopicPartitionList.entries(of: $0).map(\.partition.description) } ?? []
     let action = assigning ? "assigned" : event == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS ? "revoked" : "rebalance error \(KafkaErrorCode(event).name), unassigned"
     var line = "\(action): \(moved.isEmpty ? "nothing" : moved.joined(separator: ", "))"

@@ -113,7 +113,8 @@ struct GenerationClientTests {
             submission == 2 ? [Worker.final(request["id"]!.stringValue!, attempt: "b", seq: 0, text: "late", tokens: [3])] : []
         }
         defer { worker.stop() }
-        let client = try worker.client(resubmitAfter: .seconds(1), maxSubmissions: 2)
+        // Long enough for the answer to the second submission on a loaded machine.
+        let client = try worker.client(resubmitAfter: .seconds(3), maxSubmissions: 2)
         defer { client.close() }
         let (_, final) = try await Self.collect(client.stream(GenerateParameters(model: "smol", input: .prompt("x"))))
         #expect(final?.text == "late")
