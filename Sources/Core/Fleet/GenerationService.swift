@@ -85,6 +85,7 @@ final class GenerationService {
         let taken = Date()
         do {
             let job = try JobDecoder.decodeGeneration(message.value)
+            try sender.checkReplyTo(job.replyTo, jobID: job.id)
             if cancels.contains(job.id) {
                 throw JobError(.cancelled, "cancelled before it started", jobID: job.id, replyTo: job.replyTo)
             }

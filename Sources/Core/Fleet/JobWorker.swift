@@ -57,7 +57,7 @@ public final class JobWorker: Sendable {
         self.runner = runner
         self.consumers = consumers
         self.producer = producer
-        sender = ReplySender(producer: producer, dlq: options.topics.dlq, stop: stop)
+        sender = ReplySender(producer: producer, topics: options.topics, stop: stop)
         self.options = options
         self.stop = stop
         self.metrics = metrics
@@ -134,6 +134,7 @@ public final class JobWorker: Sendable {
         metrics.jobStarted()
         do {
             let job = try JobDecoder.decode(message.value, nowMs: Date().unixMilliseconds)
+            try sender.checkReplyTo(job.replyTo, jobID: job.id)
             let targets = try runner.run(job)
             try await sender.deliverReply(
                 to: job.replyTo, jobID: job.id, value: targets.serialized(),
