@@ -8,8 +8,9 @@ final class ClientContext: Sendable {
     let logHandler: KafkaLogHandler?
     /// Producers only: the sends waiting for their delivery report.
     let deliveries = PendingDeliveries()
-    /// Consumers only: how many assignments the rebalance callback has applied.
-    let assignmentsApplied = Atomic<Int>(0)
+    /// Consumers only: partitions resumed while not assigned, to resume when the group
+    /// gives them back (see `KafkaConsumer.resume`).
+    let resumeWhenAssigned = Mutex<Set<TopicPartition>>([])
 
     init(logHandler: KafkaLogHandler?) {
         self.logHandler = logHandler
