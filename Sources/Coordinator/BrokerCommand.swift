@@ -13,7 +13,10 @@ enum BrokerCommand {
             .init("partitions", short: "p", value: "N", help: "Partitions of each topic (default 4)."),
             .init("topic-prefix", value: "PREFIX", help: "Prefix of the fleet's topics (default: realign)."),
         ],
-        epilog: "Prints the bootstrap servers on stdout, then serves until SIGINT or SIGTERM.")
+        epilog: """
+        Prints the bootstrap servers on stdout, then serves until SIGINT or SIGTERM. Exit \
+        status: 0 stopped by a signal, 1 the broker could not start, 2 usage error.
+        """)
 
     static func main(_ arguments: [String]) async -> ExitCode {
         await CommandRunner.run(spec, arguments) { arguments in

@@ -32,7 +32,8 @@ enum EvalCommand {
         the teacher's top-k spread uniformly, as in training), the mean log-likelihood of the \
         reference responses per token and per sequence, and the mean and median number of \
         tokens of the greedy answers to the prompts (a final end-of-turn token counted) and \
-        how many stopped at --max-tokens.
+        how many stopped at --max-tokens. Exit status: 0 done, 1 failure (unreadable model, \
+        data or teacher), 2 usage error.
         """)
 
     static func main(_ arguments: [String]) async -> ExitCode {

@@ -88,6 +88,48 @@ struct GenerateEndToEndTests {
         #expect(lines[1]["token_ids"] == .array(golden.generatedIDs.prefix(8).map { .integer(Int64($0)) }))
     }
 
+    /// DeRa and InRa through the command: DeRa at lambda 1 is the aligned view alone (the
+    /// model with the aligned system message) and at lambda 0 the reference view alone,
+    /// whatever the other stream says; with one view on both sides any lambda is it. An
+    /// InRa adapter straight from `expand` is the identity, so InRa is the plain model.
+    @Test func deRaAndInRaThroughTheCommandMatchTheirDefinitions() async throws {
+        let directory = try TeacherEndToEndTests.workDirectory("generate-dera-inra")
+        let golden = try Self.goldens()[0]
+        let messages = try #require(golden.messages.arrayValue)
+        let system = "Answer in French."
+        let withSystem = JSONValue.array([.object([JSONMember("role", .string("system")), JSONMember("content", .string(system))])] + messages)
+        func generate(_ name: String, _ arguments: [String], messages: JSONValue = golden.messages) async throws -> JSONValue {
+            let out = directory + "/\(name).jsonl"
+            let outcome = try await RealignProcess.run(
+                ["generate", "--messages", messages.jsonText, "--temperature", "0", "--max-tokens", "12", "--out", out] + arguments,
+                outputPrefix: directory + "/" + name, timeout: .seconds(240))
+            #expect(outcome.exitCode == 0, "\(name): \(outcome.transcript)")
+            return try JSONParser.parse(try String(contentsOfFile: out, encoding: .utf8))
+        }
+        let smol = "smol=\(TestPaths.smolLM2)"
+        let plainWithSystem = try await generate("plain-system", ["--model", smol], messages: withSystem)
+        let deraAligned = try await generate("dera-1", ["--ref", smol, "--aligned", "smol", "--aligned-system", system, "--lambda", "1"])
+        let deraRef = try await generate("dera-0", ["--ref", smol, "--aligned", "smol", "--aligned-system", system, "--lambda", "0"])
+        let deraOneView = try await generate("dera-2", ["--ref", smol, "--aligned", "smol", "--lambda", "2"])
+        let goldenIDs = JSONValue.array(golden.generatedIDs.prefix(12).map { .integer(Int64($0)) })
+        #expect(deraAligned["token_ids"] == plainWithSystem["token_ids"], "\(deraAligned) vs \(plainWithSystem)")
+        #expect(deraAligned["token_ids"] != goldenIDs, "the system message should change the answer")
+        #expect(deraAligned["mode"] == .string("dera"))
+        #expect(deraAligned["lambda"] == .double(1))
+        #expect(deraRef["token_ids"] == goldenIDs)
+        #expect(deraOneView["token_ids"] == goldenIDs)
+
+        let expanded = try await RealignProcess.run(
+            ["expand", "--model", TestPaths.smolLM2, "--out", directory + "/adapter", "--force", "--adapter-only"],
+            outputPrefix: directory + "/expand")
+        #expect(expanded.exitCode == 0, "\(expanded.transcript)")
+        let adapter = directory + "/adapter/" + InRaExpansion.adapterFileName
+        let inra = try await generate("inra", ["--model", smol, "--adapter", "smol=\(adapter)", "--lambda", "0.5"])
+        #expect(inra["token_ids"] == goldenIDs)
+        #expect(inra["mode"] == .string("inra"))
+        #expect(inra["lambda"] == .double(0.5))
+    }
+
     @Test func usageErrorsExitTwoBeforeAnythingStarts() async throws {
         let directory = try TeacherEndToEndTests.workDirectory("generate-usage")
         for arguments in [
