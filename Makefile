@@ -1,12 +1,13 @@
-# The two commands of the README: `make demo` (the main job) and `make test`.
-# Both set up a fresh Debian machine themselves (scripts/setup.sh).
+# The two commands of the README: `make demo` (the main job) and `make test`;
+# `make bench` measures the product against its CPU peers (not part of `make test`).
+# Each sets up a fresh Debian machine itself (scripts/setup.sh).
 
 SHARED ?= $(abspath ../shared)
 export REALIGN_FIXTURES ?= $(SHARED)/fixtures
 export REALIGN_DATA ?= $(SHARED)/data
 export REALIGN_MODEL ?= $(abspath models/SmolLM2-135M-Instruct.Q4_1.gguf)
 
-.PHONY: setup build test demo fuzz clean
+.PHONY: setup build test demo bench fuzz clean
 
 setup:
 	scripts/setup.sh
@@ -20,6 +21,11 @@ test: setup
 
 demo: setup
 	scripts/demo.sh
+
+# Our figures and the peers' (PyTorch, llama.cpp; installed into .build/bench-venv),
+# side by side in bench/RESULTS.md and bench/results.json.
+bench: setup
+	scripts/bench.sh
 
 # libFuzzer on the job decoder, GGUF, safetensors and tokenizer readers (FUZZ_SECONDS each).
 fuzz: setup

@@ -18,6 +18,7 @@ enum BenchCommand {
             .init("lengths", value: "N,...", help: "Teacher-forcing sequence lengths (default 128,512,2048)."),
             .init("decode-tokens", value: "N", help: "Tokens generated after a prompt of as many tokens (default 128)."),
             .init("fleet-records", value: "N", help: "Records of the timed fleet runs (default 16)."),
+            .init("memory-sequences", value: "N", help: "512-token sequences of the worker-memory runs (default 8)."),
             .init("sections", value: "LIST", help: "Which figures: ceiling,forward,decode,memory,fleet (default all)."),
             .init("work-dir", value: "DIR", help: "Scratch space for fleet runs and the adapter file (default .build/bench)."),
             .init("out", short: "o", value: "FILE", help: "Write the JSON here (default: standard output)."),
@@ -46,6 +47,7 @@ enum BenchCommand {
             }
             let decodeTokens = try arguments.int("decode-tokens", in: 1...4096) ?? 128
             let fleetRecords = try arguments.int("fleet-records", in: 2...100_000) ?? 16
+            let memorySequences = try arguments.int("memory-sequences", in: 1...1024) ?? 8
             let chosen = arguments.string("sections").map { $0.split(separator: ",").map(String.init) } ?? sections
             if let unknown = chosen.first(where: { !sections.contains($0) }) {
                 throw usage("--sections: \(unknown) is not one of \(sections.joined(separator: ", "))")
@@ -54,7 +56,7 @@ enum BenchCommand {
             let settings = Settings(
                 modelPath: modelPath, dataPath: dataPath, threads: threads,
                 lengths: lengths.isEmpty ? [128, 512, 2048] : lengths, decodeTokens: decodeTokens,
-                fleetRecords: fleetRecords, workDirectory: workDirectory)
+                fleetRecords: fleetRecords, memorySequences: memorySequences, workDirectory: workDirectory)
 
             ComputeThreads.set(threads)
             let document = try await measure(settings, sections: Set(chosen))
@@ -75,6 +77,7 @@ enum BenchCommand {
         var lengths: [Int]
         var decodeTokens: Int
         var fleetRecords: Int
+        var memorySequences: Int
         var workDirectory: String
     }
 
@@ -85,7 +88,7 @@ enum BenchCommand {
         let tokenizer = try Tokenizer(spec: spec)
         let config = file.weights.config
         let longest = settings.lengths.max()!
-        let memorySequences = 8
+        let memorySequences = settings.memorySequences
         let ids = try BenchmarkText.tokens(
             dataPath: settings.dataPath, tokenizer: tokenizer,
             count: max(longest, 2 * settings.decodeTokens, memorySequences * 512))
@@ -100,6 +103,7 @@ enum BenchCommand {
             JSONMember("threads", .integer(Int64(settings.threads))),
             JSONMember("model", .string(settings.modelPath)),
             JSONMember("gguf_bytes", .integer(Int64(ggufBytes))),
+            JSONMember("vocab_size", .integer(Int64(config.vocabSize))),
             JSONMember("f32_weight_bytes", .integer(Int64(weightValues * 4))),
             JSONMember("inputs", object([
                 "ids": .array(ids.map { .integer(Int64($0)) }),
