@@ -8,7 +8,8 @@
   tokens as `realign bench` generated, after the same prompt.
 
 Both get the same thread count as our side (torch.set_num_threads; n_threads and
-n_threads_batch). Writes one JSON document.
+n_threads_batch) and are timed as our side is: the fastest of several repetitions after
+a warm-up (means too). Writes one JSON document.
 """
 
 import argparse
@@ -26,18 +27,17 @@ def log(line):
     print(f"peers: {line}", file=sys.stderr, flush=True)
 
 
-def timed(run, minimum_seconds, at_least=1):
-    """Mean seconds of `run()` after one untimed warm-up call, over repetitions adding up
-    to at least `minimum_seconds` (and at least `at_least`)."""
+def timed(run, minimum_seconds, at_least=2):
+    """Seconds of the fastest call of `run()` and the mean, after one untimed warm-up
+    call, over repetitions adding up to at least `minimum_seconds` (and at least
+    `at_least`), as `realign bench` times its own side."""
     result = run()
-    repetitions = 0
-    started = time.perf_counter()
-    elapsed = 0.0
-    while repetitions < at_least or elapsed < minimum_seconds:
+    times = []
+    while len(times) < at_least or sum(times) < minimum_seconds:
+        started = time.perf_counter()
         run()
-        repetitions += 1
-        elapsed = time.perf_counter() - started
-    return elapsed / repetitions, repetitions, result
+        times.append(time.perf_counter() - started)
+    return min(times), sum(times) / len(times), len(times), result
 
 
 def torch_forward(model_path, ids, lengths, threads, ours_argmax):
@@ -61,9 +61,9 @@ def torch_forward(model_path, ids, lengths, threads, ours_argmax):
             with torch.inference_mode():
                 return model(input_ids).logits
 
-        seconds, repetitions, logits = timed(forward, minimum_seconds=3)
+        seconds, mean_seconds, repetitions, logits = timed(forward, minimum_seconds=3)
         argmax = logits[0].argmax(dim=-1).tolist()
-        row = {"tokens": length, "repetitions": repetitions, "seconds": seconds,
+        row = {"tokens": length, "repetitions": repetitions, "seconds": seconds, "mean_seconds": mean_seconds,
                "tokens_per_second": length / seconds}
         if str(length) in ours_argmax:
             ours = ours_argmax[str(length)]
@@ -95,8 +95,8 @@ def llama_decode(model_path, prompt, tokens, threads, ours_ids):
 
     _, _, ids = generate()
     runs = [generate() for _ in range(3)]
-    seconds = sum(r[0] for r in runs) / len(runs)
-    prefill = sum(r[1] for r in runs) / len(runs)
+    seconds, prefill, _ = min(runs)
+    mean_seconds = sum(r[0] for r in runs) / len(runs)
     same_prefix = 0
     for a, b in zip(ids, ours_ids):
         if a != b:
@@ -104,7 +104,7 @@ def llama_decode(model_path, prompt, tokens, threads, ours_ids):
         same_prefix += 1
     log(f"llama.cpp decode: {tokens / seconds:.1f} tokens/s")
     return {"llama_cpp_version": llama_cpp.__version__, "prompt_tokens": len(prompt), "generated_tokens": len(ids),
-            "repetitions": len(runs), "seconds": seconds, "prefill_seconds": prefill,
+            "repetitions": len(runs), "seconds": seconds, "prefill_seconds": prefill, "mean_seconds": mean_seconds,
             "tokens_per_second": len(ids) / seconds,
             "decode_tokens_per_second": (len(ids) - 1) / (seconds - prefill),
             "token_ids": ids, "same_prefix_as_ours": same_prefix}

@@ -172,7 +172,8 @@ def markdown(ours, peers, entries, note):
         lines += ["", f"**{note}**"]
     lines += [
         "",
-        "Ratio = ours / peer. The first eight rows are the targets of issue 6; the rest are the raw figures and ceilings.",
+        "Ratio = ours / peer. Forward and decode times are the fastest of their repetitions on both sides "
+        "(the JSON of each side also has the means). The first eight rows are the targets of issue 6; the rest are the raw figures and ceilings.",
         "",
         "| figure | ours | peer | unit | ratio | target | met | threads | machine | date |",
         "| --- | ---: | ---: | --- | ---: | --- | --- | --- | --- | --- |",

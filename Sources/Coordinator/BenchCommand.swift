@@ -24,7 +24,7 @@ enum BenchCommand {
             .init("out", short: "o", value: "FILE", help: "Write the JSON here (default: standard output)."),
         ],
         epilog: """
-        Figures: OpenBLAS sgemm GFLOP/s at every matrix product of the forward pass and at \
+        Times are of the fastest repetition (means are in the JSON too). Figures: OpenBLAS sgemm GFLOP/s at every matrix product of the forward pass and at \
         1024^3; a streaming-read bandwidth; tokens/s and GFLOP/s of a full-sequence forward \
         (logits at every position; FLOPs 2mnk per product, causal attention at half); greedy \
         decode, plain and InRa (identity adapter, lambda 0.5: two streams); the peak RSS \
@@ -174,7 +174,8 @@ enum BenchCommand {
             progress("forward \(length) tokens: \(format(run.tokensPerSecond)) tokens/s, \(format(run.gflops)) GFLOP/s")
             var fields: [JSONMember] = [
                 JSONMember("tokens", .integer(Int64(length))), JSONMember("repetitions", .integer(Int64(run.repetitions))),
-                JSONMember("seconds", .double(run.seconds)), JSONMember("tokens_per_second", .double(run.tokensPerSecond)),
+                JSONMember("seconds", .double(run.seconds)), JSONMember("mean_seconds", .double(run.meanSeconds)),
+                JSONMember("tokens_per_second", .double(run.tokensPerSecond)),
                 JSONMember("flops", .double(run.flops)), JSONMember("gflops", .double(run.gflops)),
                 JSONMember("argmax", .array(run.argmax.map { .integer(Int64($0)) })),
             ]
@@ -197,6 +198,7 @@ enum BenchCommand {
             object([
                 "prompt_tokens": .integer(Int64(run.promptTokens)), "generated_tokens": .integer(Int64(run.generatedTokens)),
                 "repetitions": .integer(Int64(run.repetitions)), "seconds": .double(run.seconds),
+                "mean_seconds": .double(run.meanSeconds),
                 "prefill_seconds": .double(run.prefillSeconds), "tokens_per_second": .double(run.tokensPerSecond),
                 "decode_tokens_per_second": .double(run.decodeTokensPerSecond),
                 "token_ids": .array(run.tokenIds.map { .integer(Int64($0)) }),

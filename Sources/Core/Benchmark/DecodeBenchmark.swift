@@ -5,10 +5,12 @@ public enum DecodeBenchmark {
         public var promptTokens: Int
         public var generatedTokens: Int
         public var repetitions: Int
-        /// Mean seconds of a whole generation (prefill and every token).
+        /// Seconds of the fastest whole generation (prefill and every token).
         public var seconds: Double
-        /// Mean seconds of the first step (prefill and the first token).
+        /// Seconds of that generation's first step (prefill and the first token).
         public var prefillSeconds: Double
+        /// Mean seconds of a whole generation.
+        public var meanSeconds: Double
         /// The tokens generated (the same in every repetition: greedy).
         public var tokenIds: [Int32]
 
@@ -19,7 +21,7 @@ public enum DecodeBenchmark {
     }
 
     /// Generates `tokens` tokens after `prompt` (no stop tokens: always exactly
-    /// `tokens`), once untimed and then `repetitions` times timed. `lambda` is the
+    /// `tokens`), once untimed and then `repetitions` (at least one) times timed. `lambda` is the
     /// weight of the aligned stream (InRa and DeRa models; 0 and 1 run one stream).
     public static func measure(model: DecodingModel, prompt: [Int32], tokens: Int, lambda: Float = 1,
                                repetitions: Int) throws(GenerationError) -> Measurement {
@@ -36,15 +38,14 @@ public enum DecodeBenchmark {
             return ((ContinuousClock.now - started).inSeconds, prefill, ids)
         }
         let ids = try generate().ids
-        var seconds = 0.0
-        var prefill = 0.0
-        for _ in 0..<repetitions {
+        var runs: [(seconds: Double, prefill: Double)] = []
+        for _ in 0..<max(1, repetitions) {
             let run = try generate()
-            seconds += run.seconds
-            prefill += run.prefill
+            runs.append((run.seconds, run.prefill))
         }
-        let count = Double(max(1, repetitions))
-        return Measurement(promptTokens: prompt.count, generatedTokens: ids.count, repetitions: repetitions,
-                           seconds: seconds / count, prefillSeconds: prefill / count, tokenIds: ids)
+        let fastest = runs.min { $0.seconds < $1.seconds }!
+        return Measurement(promptTokens: prompt.count, generatedTokens: ids.count, repetitions: runs.count,
+                           seconds: fastest.seconds, prefillSeconds: fastest.prefill,
+                           meanSeconds: runs.reduce(0) { $0 + $1.seconds } / Double(runs.count), tokenIds: ids)
     }
 }

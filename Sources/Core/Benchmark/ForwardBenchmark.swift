@@ -4,8 +4,10 @@ public enum ForwardBenchmark {
     public struct Measurement: Sendable {
         public var tokens: Int
         public var repetitions: Int
-        /// Mean seconds of one forward pass.
+        /// Seconds of the fastest repetition (the least disturbed by anything else running).
         public var seconds: Double
+        /// Mean seconds of a repetition.
+        public var meanSeconds: Double
         /// The matrix-product FLOPs of one pass (`MatrixProduct.teacherForward`).
         public var flops: Double
         /// The most likely next token at every position, to compare with a peer.
@@ -16,24 +18,22 @@ public enum ForwardBenchmark {
     }
 
     /// Times the forward pass over `ids` after one untimed warm-up pass, over
-    /// repetitions adding up to at least `minimumSeconds` (at least one).
+    /// repetitions adding up to at least `minimumSeconds` (at least two).
     public static func measure(transformer: Transformer, ids: [Int32], minimumSeconds: Double) -> Measurement {
         func forward() -> Matrix {
             transformer.logits(sequences: [ids], rows: [0..<ids.count])[0]
         }
         let logits = forward()
-        var repetitions = 0
-        var elapsed = 0.0
-        let started = ContinuousClock.now
-        while repetitions < 1 || elapsed < minimumSeconds {
+        var times: [Double] = []
+        while times.count < 2 || times.reduce(0, +) < minimumSeconds {
+            let started = ContinuousClock.now
             _ = forward()
-            repetitions += 1
-            elapsed = (ContinuousClock.now - started).inSeconds
+            times.append((ContinuousClock.now - started).inSeconds)
         }
         let flops = MatrixProduct.totalFlops(
             MatrixProduct.teacherForward(config: transformer.config, tokens: ids.count, headRows: ids.count))
-        return Measurement(tokens: ids.count, repetitions: repetitions, seconds: elapsed / Double(repetitions),
-                           flops: flops, argmax: rowArgmax(logits))
+        return Measurement(tokens: ids.count, repetitions: times.count, seconds: times.min()!,
+                           meanSeconds: times.reduce(0, +) / Double(times.count), flops: flops, argmax: rowArgmax(logits))
     }
 
     /// The index of each row's largest value (the lowest on a tie).
