@@ -87,6 +87,8 @@ def figures(ours, peers):
         figure("outside_forward_within_jobs", one["job_seconds"] - one["forward_seconds"], one["job_seconds"], "s",
                threads="1 per worker",
                what="1-worker run, inside the jobs only: decode, render, fusion, top-k, serialise, deliver"),
+        figure("between_jobs", one["seconds"] - one["job_seconds"], one["seconds"], "s", threads="1 per worker",
+               what="1-worker run: wall time not inside any job (the worker waiting for its next job, the coordinator's start and end)"),
         figure("fusion_within_jobs", one["fusion_seconds"], one["job_seconds"], "s", threads="1 per worker",
                what="1-worker run: fusion and top-k over the jobs' time"),
     ]
@@ -140,9 +142,13 @@ def bounds(ours, peers, entries):
         elif name == "overhead_outside_forward":
             within = by_name["outside_forward_within_jobs"]["ratio"]
             fusion = by_name["fusion_within_jobs"]["ratio"]
+            between = by_name["between_jobs"]
             lines.append(f"- `{name}`: inside the jobs {within:.3f} of their time is outside the forward pass "
-                         f"(fusion and top-k {fusion:.3f}); the rest of the {entry['ratio']:.3f} is between jobs: "
-                         "Kafka round trips, polling, the coordinator, and the run's own start and end.")
+                         f"(fusion and top-k {fusion:.3f}); {between['ratio']:.3f} of the run "
+                         f"({between['ours']:.1f} s over {one['jobs']} jobs) is between jobs, where the worker waits for "
+                         "its next job. The likely cause (the worker logs show waits after jobs of over 1 s): such a job "
+                         "has its partitions paused to keep the worker in its group (GroupKeepAlive), so the next job "
+                         "is fetched anew after it; the run's first fetch and last reply add a round trip each.")
         elif name in ("worker_rss_vs_gguf", "inra_worker_rss_vs_gguf"):
             lines.append(f"- `{name}`: the f32 weights alone are {f32_bytes / 1e6:.0f} MB, {f32_bytes / gguf_bytes:.1f}x "
                          f"the GGUF; the peak adds the job's activations and logits ({entry['ours']:.0f} MB in all).")
