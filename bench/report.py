@@ -134,11 +134,15 @@ def bounds(ours, peers, entries):
                          "stream's rows, the adapter layer and attention over a second cache "
                          f"({decode['inra']['seconds']:.2f} s against {decode['plain']['seconds']:.2f} s).")
         elif name == "fleet_2_vs_1_workers":
+            slowdown = two["forward_seconds"] / one["forward_seconds"]
+            busy = ", ".join(f"{seconds:.1f}" for seconds in two.get("job_seconds_per_worker", []))
             lines.append(f"- `{name}`: 1 worker {one['tokens_per_second']:.1f} tokens/s, 2 workers "
-                         f"{two['tokens_per_second']:.1f} (jobs per worker {two['jobs_per_worker']}); outside the forward "
-                         f"pass: {by_name['overhead_outside_forward']['ratio']:.2f} of the 1-worker run, "
-                         f"{by_name['fleet_2_outside_forward']['ratio']:.2f} of the 2-worker run's worker time. Two "
-                         "processes also share the memory bus and the L3 cache.")
+                         f"{two['tokens_per_second']:.1f}. The same forward passes took {slowdown:.2f}x as long with "
+                         "two processes at once (they share the memory bus and the L3 cache); the 2-worker run "
+                         f"lasted {two['seconds']:.1f} s while its workers were inside jobs for {busy} s "
+                         f"({two['jobs_per_worker']} jobs of unequal size), the rest being waits between jobs and "
+                         f"the last job's tail; outside the forward pass: {by_name['overhead_outside_forward']['ratio']:.2f} "
+                         f"of the 1-worker run, {by_name['fleet_2_outside_forward']['ratio']:.2f} of the 2-worker run's worker time.")
         elif name == "overhead_outside_forward":
             within = by_name["outside_forward_within_jobs"]["ratio"]
             fusion = by_name["fusion_within_jobs"]["ratio"]

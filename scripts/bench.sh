@@ -42,7 +42,7 @@ echo "bench: our side (${threads} threads; load average before: ${load})" >&2
 echo "bench: the peers" >&2
 "$venv/bin/python" bench/peers.py --ours "$work/ours.json" --model "$model" --out "$work/peers.json"
 
-note="Load average (1, 5, 15 min) when the run started: ${load}."
+note="Load average (1, 5, 15 min) when the run started: ${load}; when it ended: $(cut -d' ' -f1-3 /proc/loadavg)."
 [ -n "${BENCH_NOTE:-}" ] && note="$note $BENCH_NOTE"
 python3 bench/report.py --ours "$work/ours.json" --peers "$work/peers.json" \
     --json bench/results.json --markdown bench/RESULTS.md --note "$note"

@@ -254,6 +254,7 @@ enum BenchCommand {
                 "sequences": .integer(Int64(run.sequences)), "tokens": .integer(Int64(run.tokens)),
                 "jobs": .integer(Int64(run.jobs)),
                 "jobs_per_worker": .array(run.jobLogs.map { .integer(Int64($0.jobs.count)) }),
+                "job_seconds_per_worker": .array(run.jobLogs.map { .double($0.seconds) }),
                 "seconds": .double(run.seconds), "tokens_per_second": .double(run.tokensPerSecond),
                 "forward_seconds": .double(run.forwardSeconds), "fusion_seconds": .double(run.fusionSeconds),
                 "job_seconds": .double(run.jobSeconds),

@@ -13,10 +13,12 @@ import Testing
         #expect(products.map(\.name) == ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj",
                                          "attention_scores", "attention_values", "output_head"])
         // Per token and layer: q, o 2·576·576; k, v 2·192·576; gate, up, down 2·1536·576.
-        let projections = 16.0 * 30 * (2 * 663_552 + 2 * 221_184 + 3 * 1_769_472)
+        let perTokenAndLayer: Double = 2 * 663_552 + 2 * 221_184 + 3 * 1_769_472
+        let projections: Double = 16 * 30 * perTokenAndLayer
         // Per layer and head: scores and values 2·16·16·64 each, halved.
-        let attention = 30.0 * 9 * 2 * (2 * 16 * 16 * 64) / 2
-        let head = 16.0 * 2 * 576 * 49152
+        let perHead: Double = 2 * (2 * 16 * 16 * 64) / 2
+        let attention: Double = 30 * 9 * perHead
+        let head: Double = 16 * 2 * 576 * 49152
         #expect(MatrixProduct.totalFlops(products) == projections + attention + head)
         #expect(MatrixProduct.totalFlops(products) == 4_312_203_264)
         #expect(products[7] == MatrixProduct("attention_scores", m: 16, n: 16, k: 64, count: 270, causal: true))

@@ -82,7 +82,10 @@ enum FuzzSeeds {
     static func tokenizerJSON() -> [[UInt8]] {
         var qwen = tokenizerSpec()
         qwen.preTokenizer = .qwen2
-        return [tokenizerSpec().huggingFaceTokenizerJSON.jsonBytes, qwen.huggingFaceTokenizerJSON.jsonBytes]
+        return [tokenizerSpec(), qwen].map { spec in
+            // The spec is built above and always writes; its tokens are distinct.
+            try! HuggingFaceTokenizerFiles.from(spec: spec, chatTemplate: nil, contextLength: 64).files["tokenizer.json"]!
+        }
     }
 
     static func texts() -> [[UInt8]] {
