@@ -9,7 +9,7 @@ struct GenerationFleet {
         .init("brokers", short: "b", value: "LIST", help: "Kafka bootstrap servers; without it an embedded broker and workers are started.", environment: "REALIGN_BROKERS"),
         .init("workers", short: "w", value: "N", help: "Worker processes of the embedded fleet (default 1)."),
         .init("threads", short: "t", value: "N", help: "Compute threads per embedded worker (default: cores / workers)."),
-        .init("request-timeout", value: "SECONDS", help: "Submit a request again after this long without a reply (default 120; 3 submissions at most)."),
+        .init("request-timeout", value: "SECONDS", help: "Submit a request again after this long without any reply (default 600; 3 submissions at most). A request a dying worker leaves is redelivered by the group anyway; this covers a fleet that lost it."),
         .init("topic-prefix", value: "PREFIX", help: "Prefix of the fleet's topics (default: realign)."),
         .init("property", short: "X", value: "KEY=VALUE", help: "A librdkafka property, passed through as kcat does.", repeatable: true),
     ]
@@ -32,7 +32,7 @@ struct GenerationFleet {
             topics = Topics(prefix: arguments.string("topic-prefix") ?? Topics.defaultPrefix)
             workers = try arguments.int("workers", in: 1...64) ?? 1
             threads = try arguments.int("threads", in: 1...1024)
-            let seconds = try arguments.double("request-timeout") ?? 120
+            let seconds = try arguments.double("request-timeout") ?? 600
             guard seconds > 0 else { throw UsageError(command: command, message: "--request-timeout must be positive") }
             resubmitAfter = .milliseconds(Int64(seconds * 1000))
             self.models = brokers == nil ? try FleetModels.local(models, command: command) : []

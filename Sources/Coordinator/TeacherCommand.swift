@@ -70,20 +70,20 @@ enum TeacherCommand {
             let prepared = try run.prepare()
 
             let summary: TeacherRunSummary
-            if brokers != nil {
-                let admin = try KafkaAdmin(config: kafka, defaultTimeout: .seconds(10))
-                summary = try await run.run(prepared, on: .init(kafka: kafka, topicCreator: admin, replyPartitions: partitions ?? 4, replicationFactor: -1))
-            } else {
-                let fleet = try EmbeddedFleet(
-                    workerCount: workers, models: models, topics: topics, partitions: partitions,
-                    threadsPerWorker: threads, logDirectory: options.outputDirectory + "/logs")
-                defer { fleet.shutdown() }
-                do {
+            do {
+                if brokers != nil {
+                    let admin = try KafkaAdmin(config: kafka, defaultTimeout: .seconds(10))
+                    summary = try await run.run(prepared, on: .init(kafka: kafka, topicCreator: admin, replyPartitions: partitions ?? 4, replicationFactor: -1))
+                } else {
+                    let fleet = try EmbeddedFleet(
+                        workerCount: workers, models: models, topics: topics, partitions: partitions,
+                        threadsPerWorker: threads, logDirectory: options.outputDirectory + "/logs")
+                    defer { fleet.shutdown() }
                     summary = try await run.run(prepared, on: fleet.teacherFleet)
-                } catch let error as TeacherRunError where stop.isRequested {
-                    CommandRunner.printError("realign teacher: \(error)")
-                    return .interrupted
                 }
+            } catch let error as TeacherRunError where stop.isRequested {
+                CommandRunner.printError("realign teacher: \(error)")
+                return .interrupted
             }
             print(summary.text)
             return summary.failed > 0 ? .partial : .success

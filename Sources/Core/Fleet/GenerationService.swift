@@ -28,6 +28,9 @@ final class GenerationService {
     /// Requests whose id is running already (a redelivery, or a reused id): they start
     /// when it has finished.
     private var waiting: [(message: KafkaMessage, job: GenerationJob, prepared: PreparedGeneration, jobSHA: String)] = []
+    /// Requests polled while the worker could not take them (its batch full, or a long
+    /// batch job keeping the group served), next in line.
+    private var held: [KafkaMessage] = []
     private var offsets = RequestOffsets()
     private var cancels = RecentCancels()
 
@@ -48,7 +51,13 @@ final class GenerationService {
     }
 
     /// Whether requests are running or waiting (batch jobs wait meanwhile).
-    var isBusy: Bool { !running.isEmpty || !waiting.isEmpty }
+    var isBusy: Bool { !running.isEmpty || !waiting.isEmpty || !held.isEmpty }
+
+    /// Requests polled elsewhere (while a long batch job kept the group served), taken
+    /// before any new one.
+    func hold(_ messages: [KafkaMessage]) {
+        held += messages
+    }
 
     var runningCount: Int { running.count }
 
@@ -59,9 +68,12 @@ final class GenerationService {
     /// the replies it made due.
     func serve() async throws {
         for id in try cancelFeed.drain() { try await cancel(id) }
-        // Full, the worker keeps polling (so the group keeps it) but takes nothing.
+        // Full, the worker keeps polling (so the group keeps it) but takes nothing new.
         try requestsPauser.set(paused: !hasRoom)
-        while hasRoom, let message = try requests.poll(timeout: .zero) { try await take(message) }
+        while hasRoom, let message = held.isEmpty ? try requests.poll(timeout: .zero) : held.removeFirst() {
+            try await take(message)
+        }
+        if !hasRoom, let message = try requests.poll(timeout: .zero) { held.append(message) }
         try await startWaiting()
         if !running.isEmpty { try await step() }
     }
@@ -73,6 +85,7 @@ final class GenerationService {
         let taken = Date()
         do {
             let job = try JobDecoder.decodeGeneration(message.value)
+            try sender.checkReplyTo(job.replyTo, jobID: job.id)
             if cancels.contains(job.id) {
                 throw JobError(.cancelled, "cancelled before it started", jobID: job.id, replyTo: job.replyTo)
             }

@@ -11,14 +11,15 @@ import Synchronization
 /// pay nothing), a thread pauses every assigned partition and polls: the group is
 /// served, nothing new is fetched. A message `poll` returns anyway (from a partition
 /// assigned during the job, before it could be paused) is handed back, to be handled
-/// next. When the job ends the partitions are resumed, from the message after the last
-/// one returned.
+/// next. When the job ends the partitions it paused are resumed, from the message after
+/// the last one returned (or, those the group took away meanwhile, when it gives them back).
 enum GroupKeepAlive {
     private final class State: Sendable {
         struct Values {
             var early: [KafkaMessage] = []
             var error: KafkaError?
-            var paused = false
+            var paused: Set<TopicPartition> = []
+            var announced = false
         }
         let values = Mutex(Values())
     }
@@ -36,10 +37,11 @@ enum GroupKeepAlive {
             }
             do {
                 // Every time: a rebalance during the job assigns partitions unpaused.
-                try consumer.pause(consumer.assignment())
+                let assigned = try consumer.assignment()
+                try consumer.pause(assigned)
                 let first = state.values.withLock { values in
-                    defer { values.paused = true }
-                    return !values.paused
+                    defer { values.paused.formUnion(assigned); values.announced = true }
+                    return !values.announced
                 }
                 if first { Log.info("job running long: partitions paused, polling to stay in the group") }
                 if let message = try consumer.poll(timeout: .milliseconds(100)) {
@@ -64,7 +66,8 @@ enum GroupKeepAlive {
     }
 
     private static func resumeIfPaused(_ consumer: KafkaConsumer, _ state: State) throws {
-        guard state.values.withLock({ $0.paused }) else { return }
-        try consumer.resume(consumer.assignment())
+        let paused = state.values.withLock { $0.paused }
+        guard !paused.isEmpty else { return }
+        try consumer.resume(paused.sorted())
     }
 }

@@ -57,7 +57,7 @@ public final class JobWorker: Sendable {
         self.runner = runner
         self.consumers = consumers
         self.producer = producer
-        sender = ReplySender(producer: producer, dlq: options.topics.dlq, stop: stop)
+        sender = ReplySender(producer: producer, topics: options.topics, stop: stop)
         self.options = options
         self.stop = stop
         self.metrics = metrics
@@ -108,7 +108,11 @@ public final class JobWorker: Sendable {
             try jobPauser.set(paused: false)
             let next = heldJobs.isEmpty ? try jobs.poll(timeout: options.pollTimeout) : heldJobs.removeFirst()
             guard let message = next else { continue }
-            heldJobs += try await GroupKeepAlive.during(consumer: jobs) { try await handle(message) }
+            // Both members of the group stay in it however long the job computes.
+            let requestsPolled = try await GroupKeepAlive.during(consumer: consumers.requests) {
+                heldJobs += try await GroupKeepAlive.during(consumer: jobs) { try await handle(message) }
+            }
+            generation.hold(requestsPolled)
             do {
                 try jobs.commit(message)
             } catch {
@@ -130,6 +134,7 @@ public final class JobWorker: Sendable {
         metrics.jobStarted()
         do {
             let job = try JobDecoder.decode(message.value, nowMs: Date().unixMilliseconds)
+            try sender.checkReplyTo(job.replyTo, jobID: job.id)
             let (targets, timing) = try runner.timedRun(job)
             try await sender.deliverReply(
                 to: job.replyTo, jobID: job.id, value: targets.serialized(),

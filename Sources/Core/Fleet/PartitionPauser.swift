@@ -1,6 +1,7 @@
 /// Keeps a group member's partitions paused or fetching, as the worker needs: paused
 /// while it is busy with other work (it keeps polling, so the group keeps it), fetching
-/// again when it is free. Partitions the group assigns while paused are paused too.
+/// again when it is free. Partitions the group assigns while paused are paused too; one
+/// the group takes away while paused is resumed with the others (when it comes back).
 final class PartitionPauser {
     private let consumer: KafkaConsumer
     private var paused: Set<TopicPartition> = []
@@ -10,10 +11,8 @@ final class PartitionPauser {
     }
 
     func set(paused wanted: Bool) throws {
-        let assigned = Set(try consumer.assignment())
-        paused.formIntersection(assigned)
         if wanted {
-            let fresh = assigned.subtracting(paused)
+            let fresh = Set(try consumer.assignment()).subtracting(paused)
             guard !fresh.isEmpty else { return }
             try consumer.pause(fresh.sorted())
             paused.formUnion(fresh)

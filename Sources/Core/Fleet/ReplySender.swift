@@ -6,11 +6,14 @@ import Foundation
 final class ReplySender: Sendable {
     private let producer: KafkaProducer
     private let dlq: String
+    /// Topics no reply may go to: a reply on the jobs topic would come back as a job.
+    private let fleetTopics: Set<String>
     private let stop: StopSignal
 
-    init(producer: KafkaProducer, dlq: String, stop: StopSignal) {
+    init(producer: KafkaProducer, topics: Topics, stop: StopSignal) {
         self.producer = producer
-        self.dlq = dlq
+        dlq = topics.dlq
+        fleetTopics = Set(topics.fleetTopics)
         self.stop = stop
     }
 
@@ -25,6 +28,7 @@ final class ReplySender: Sendable {
 
     /// Sends a job's reply; a refusal for size or an unknown topic becomes the job's error.
     func deliverReply(to replyTo: String, jobID: String, value: [UInt8], headers: [KafkaHeader]) async throws {
+        try checkReplyTo(replyTo, jobID: jobID)
         do {
             try await deliver(topic: replyTo, key: Array(jobID.utf8), value: value, headers: headers)
         } catch let error as KafkaError where error.isMessageTooLarge {
@@ -32,6 +36,15 @@ final class ReplySender: Sendable {
         } catch let error as KafkaError where error.isUnknownTopic {
             throw JobError(.badReplyTo, "the reply topic \(replyTo) does not exist: \(error)", jobID: jobID)
         }
+    }
+
+    /// Refuses a `reply_to` naming one of the fleet's topics, before any compute.
+    func checkReplyTo(_ replyTo: String, jobID: String) throws {
+        if let refusal = Self.refusal(ofReplyTo: replyTo, jobID: jobID, fleetTopics: fleetTopics) { throw refusal }
+    }
+
+    static func refusal(ofReplyTo replyTo: String, jobID: String, fleetTopics: Set<String>) -> JobError? {
+        fleetTopics.contains(replyTo) ? JobError(.badReplyTo, "'reply_to' \(replyTo) is one of the fleet's own topics", jobID: jobID) : nil
     }
 
     /// Answers a failed job: logs it, sends its error reply and, unless `copyToDLQ` is
@@ -45,7 +58,7 @@ final class ReplySender: Sendable {
             "error": .string(text), "topic": .string(message.topic), "partition": .integer(Int64(message.partition)),
             "offset": .integer(message.offset),
         ])
-        if let replyTo = error.replyTo ?? peeked.replyTo {
+        if let replyTo = error.replyTo ?? peeked.replyTo, !fleetTopics.contains(replyTo) {
             let reply = ErrorReply(id: jobID, code: error.code, message: text)
             var headers = [
                 KafkaHeader(name: ReplyHeaders.contentType, string: ReplyHeaders.jsonContentType),
@@ -102,24 +115,4 @@ final class ReplySender: Sendable {
             }
         }
     }
-}
-
-extension KafkaError {
-    private var produceCode: KafkaErrorCode? {
-        switch self {
-        case .produceFailed(_, let code, _), .deliveryFailed(_, _, let code): code
-        default: nil
-        }
-    }
-
-    /// The broker or the client refused a message for its size; retrying cannot help.
-    var isMessageTooLarge: Bool { produceCode == .messageSizeTooLarge }
-
-    /// The topic does not exist (and the cluster does not create topics on use): a
-    /// job's `reply_to` that cannot be answered, not a broker outage.
-    var isUnknownTopic: Bool {
-        produceCode == .unknownTopicOrPartition || produceCode == .localUnknownTopic
-    }
-
-    var isRetriable: Bool { !isMessageTooLarge && !isUnknownTopic }
 }

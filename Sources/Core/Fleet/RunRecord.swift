@@ -27,20 +27,9 @@ public enum RunRecord: Sendable, Equatable {
         }
     }
 
-    public struct SequenceFailed: Sendable, Equatable {
-        /// The record's index in the dataset and its id.
-        public var sequence: Int
-        public var id: String
-        public var code: String
-        public var message: String
-
-        public init(sequence: Int, id: String, code: String, message: String) {
-            self.sequence = sequence
-            self.id = id
-            self.code = code
-            self.message = message
-        }
-    }
+    /// The record's index in the dataset, its id and why it has no targets: what the
+    /// manifest lists for it.
+    public typealias SequenceFailed = TeacherOutputManifest.Failure
 
     case start(Start)
     case sequenceFailed(SequenceFailed)

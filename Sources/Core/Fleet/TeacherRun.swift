@@ -195,18 +195,55 @@ public final class TeacherRun: Sendable {
         let start = RunRecord.start(.init(runID: runID, sequences: sequences.count, jobs: pending.count,
                                           alreadyDone: covered.count, resumed: options.resume, startedAtMs: Date().unixMilliseconds))
         try await send(start, on: replyTopic, key: runID, producer: producer)
-        try await submit(order.compactMap { pending[$0] }, producer: producer, partitions: jobPartitions)
 
         var received: [String: String] = [:]
         var failures = existing.failures
         var tokensThisRun = 0
         var lastProgress = ContinuousClock.now
+
+        func fail(_ failure: TeacherRunDirectory.Failure) async throws {
+            // Recorded on the topic before it is saved: a coordinator that dies in
+            // between submits the job again on --resume and records it again.
+            let record = RunRecord.sequenceFailed(.init(sequence: failure.sequence, id: sequences[failure.sequence].id,
+                                                        code: failure.code, message: failure.message))
+            try await send(record, on: replyTopic, key: runID, producer: producer)
+            try directory.saveFailure(failure)
+            failures.append(failure)
+            progress.advance(by: 1)
+            Log.warn("record failed", ["sequence": .string(sequences[failure.sequence].id), "code": .string(failure.code), "error": .string(failure.message)])
+        }
+        func singles(of job: Job) -> [Job] {
+            job.sequences.map { sequence in
+                makeJob(id: "\(job.id).\(sequence - job.sequences.lowerBound)", range: sequence..<(sequence + 1),
+                        sequences: sequences, runID: runID)
+            }
+        }
+        /// Submits jobs; one the cluster refuses as too large is split into its records,
+        /// and a record too large alone fails by itself.
+        func submitAll(_ jobs: [Job]) async throws {
+            for job in try await submit(jobs, producer: producer, partitions: jobPartitions) {
+                pending[job.id] = nil
+                if job.sequences.count > 1 {
+                    let split = singles(of: job)
+                    for single in split {
+                        pending[single.id] = single
+                        order.append(single.id)
+                    }
+                    try await submitAll(split)
+                } else {
+                    try await fail(.init(sequence: job.sequences.lowerBound, code: JobErrorCode.tooLong.rawValue,
+                                         message: "its job is \(job.bytes.count) bytes, over the cluster's message size limit"))
+                }
+            }
+        }
+
+        try await submitAll(order.compactMap { pending[$0] })
         while !pending.isEmpty {
             if stop.isRequested { throw TeacherRunError("interrupted (\(stop.reason ?? "stop")); continue with --resume") }
             if let problem = fleet.health() { throw TeacherRunError(problem) }
             if ContinuousClock.now - lastProgress > options.jobTimeout {
                 Log.warn("no reply for a while; submitting the outstanding jobs again", ["jobs": .integer(Int64(pending.count))])
-                try await submit(order.compactMap { pending[$0] }, producer: producer, partitions: jobPartitions)
+                try await submitAll(order.compactMap { pending[$0] })
                 lastProgress = ContinuousClock.now
             }
             guard let message = try replies.poll(timeout: .milliseconds(200)) else { continue }
@@ -232,26 +269,14 @@ public final class TeacherRun: Sendable {
             if message.header(ReplyHeaders.status).flatMap({ String(validating: $0, as: UTF8.self) }) == "error" {
                 let reply = try ErrorReply.decode(message.value)
                 if job.sequences.count > 1 && Self.isPerSequence(reply.code) {
-                    let singles = job.sequences.map { sequence in
-                        makeJob(id: "\(job.id).\(sequence - job.sequences.lowerBound)", range: sequence..<(sequence + 1),
-                                sequences: sequences, runID: runID)
-                    }
-                    for single in singles {
+                    let split = singles(of: job)
+                    for single in split {
                         pending[single.id] = single
                         order.append(single.id)
                     }
-                    try await submit(singles, producer: producer, partitions: jobPartitions)
+                    try await submitAll(split)
                 } else if Self.isPerSequence(reply.code) {
-                    let failure = TeacherRunDirectory.Failure(sequence: job.sequences.lowerBound, code: reply.code.rawValue, message: reply.message)
-                    // Recorded on the topic before it is saved: a coordinator that dies in
-                    // between submits the job again on --resume and records it again.
-                    let record = RunRecord.sequenceFailed(.init(sequence: failure.sequence, id: sequences[failure.sequence].id,
-                                                                code: failure.code, message: failure.message))
-                    try await send(record, on: replyTopic, key: runID, producer: producer)
-                    try directory.saveFailure(failure)
-                    failures.append(failure)
-                    progress.advance(by: 1)
-                    Log.warn("record failed", ["sequence": .string(sequences[failure.sequence].id), "code": .string(failure.code), "error": .string(failure.message)])
+                    try await fail(.init(sequence: job.sequences.lowerBound, code: reply.code.rawValue, message: reply.message))
                 } else {
                     throw TeacherRunError("job \(job.id) failed: \(reply.code.rawValue): \(reply.message)")
                 }
@@ -278,17 +303,26 @@ public final class TeacherRun: Sendable {
         _ = try await producer.send(topic: topic, key: Array(key.utf8), value: record.jsonValue.jsonBytes, headers: record.headers)
     }
 
-    private func submit(_ jobs: [Job], producer: KafkaProducer, partitions: Int?) async throws {
+    /// Produces the jobs; returns the ones the cluster refused as larger than a message
+    /// may be (by the producer's `message.max.bytes` or the topic's limit).
+    private func submit(_ jobs: [Job], producer: KafkaProducer, partitions: Int?) async throws -> [Job] {
         let topic = options.topics.jobs
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        return try await withThrowingTaskGroup(of: Job?.self) { group in
             // Round-robin over the partitions, so consecutive jobs go to different workers.
             for (ordinal, job) in jobs.enumerated() {
                 let partition = partitions.map { Int32(ordinal % $0) }
                 group.addTask {
-                    _ = try await producer.send(topic: topic, partition: partition, key: Array(job.id.utf8), value: job.bytes)
+                    do {
+                        _ = try await producer.send(topic: topic, partition: partition, key: Array(job.id.utf8), value: job.bytes)
+                        return nil
+                    } catch let error as KafkaError where error.isMessageTooLarge {
+                        return job
+                    }
                 }
             }
-            try await group.waitForAll()
+            var refused: [Job] = []
+            for try await job in group { if let job { refused.append(job) } }
+            return refused.sorted { $0.sequences.lowerBound < $1.sequences.lowerBound }
         }
     }
 

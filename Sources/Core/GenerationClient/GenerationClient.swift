@@ -29,7 +29,7 @@ public final class GenerationClient: Sendable {
         public var maxSubmissions: Int
 
         public init(topics: Topics = Topics(), clientID: String = GenerationClient.newClientID(prefix: "client"),
-                    replyPartitions: Int = 4, replicationFactor: Int = 1, resubmitAfter: Duration = .seconds(120),
+                    replyPartitions: Int = 4, replicationFactor: Int = 1, resubmitAfter: Duration = .seconds(600),
                     maxSubmissions: Int = 3) {
             self.topics = topics
             self.clientID = clientID
@@ -317,7 +317,13 @@ final class ReplyRouter: Sendable {
                 _ = try await producer.send(topic: topic, partition: partition, key: Array(id.utf8), value: bytes)
             } catch {
                 let listener = state.withLock { $0.pending.removeValue(forKey: id)?.listener }
-                listener?(.failure(.submitFailed(id: id, reason: "\(error)")))
+                if let error = error as? KafkaError, error.isMessageTooLarge {
+                    // This request's own fault, answered like the worker's refusals.
+                    listener?(.failure(.failed(.init(id: id, code: JobErrorCode.tooLong.rawValue,
+                        message: "the request is \(bytes.count) bytes, over the cluster's message size limit"))))
+                } else {
+                    listener?(.failure(.submitFailed(id: id, reason: "\(error)")))
+                }
             }
         }
     }

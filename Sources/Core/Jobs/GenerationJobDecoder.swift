@@ -173,18 +173,7 @@ extension JobDecoder {
                 throw SequenceProblem(code: .badSequence, problem: "'input_ids' must be a list of token ids, not \(value.typeName)")
             }
             guard !elements.isEmpty else { throw SequenceProblem(code: .badSequence, problem: "'input_ids' is empty") }
-            var ids: [Int32] = []
-            ids.reserveCapacity(elements.count)
-            for element in elements {
-                guard let token = element.integerValue else {
-                    throw SequenceProblem(code: .badSequence, problem: "'input_ids' holds \(element.jsonText), not an integer")
-                }
-                guard let narrow = Int32(exactly: token), narrow >= 0 else {
-                    throw SequenceProblem(code: .tokenOutOfRange, problem: "token id \(token) is out of range")
-                }
-                ids.append(narrow)
-            }
-            return .tokens(ids)
+            return .tokens(try tokenIDs(elements))
         }
     }
 

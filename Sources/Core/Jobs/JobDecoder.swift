@@ -168,17 +168,7 @@ public enum JobDecoder {
             guard let idsValue = value["input_ids"]?.arrayValue else {
                 throw SequenceProblem(code: .badSequence, problem: "'input_ids' must be an array of token ids")
             }
-            var inputIDs: [Int32] = []
-            inputIDs.reserveCapacity(idsValue.count)
-            for element in idsValue {
-                guard let token = element.integerValue else {
-                    throw SequenceProblem(code: .badSequence, problem: "'input_ids' holds \(element.jsonText), not an integer")
-                }
-                guard let narrow = Int32(exactly: token), narrow >= 0 else {
-                    throw SequenceProblem(code: .tokenOutOfRange, problem: "token id \(token) is out of range")
-                }
-                inputIDs.append(narrow)
-            }
+            let inputIDs = try tokenIDs(idsValue)
             guard let promptLenValue = value["prompt_len"] else {
                 throw SequenceProblem(code: .badPromptLen, problem: "'prompt_len' is missing")
             }
@@ -205,5 +195,24 @@ public enum JobDecoder {
             messages.append(ChatMessage(role: role, content: content))
         }
         return messages
+    }
+}
+
+extension JobDecoder {
+    /// The elements of an `input_ids` list as token ids: integers in Int32's
+    /// non-negative range (the vocabulary bound needs the model).
+    static func tokenIDs(_ elements: [JSONValue]) throws(SequenceProblem) -> [Int32] {
+        var ids: [Int32] = []
+        ids.reserveCapacity(elements.count)
+        for element in elements {
+            guard let token = element.integerValue else {
+                throw SequenceProblem(code: .badSequence, problem: "'input_ids' holds \(element.jsonText), not an integer")
+            }
+            guard let narrow = Int32(exactly: token), narrow >= 0 else {
+                throw SequenceProblem(code: .tokenOutOfRange, problem: "token id \(token) is out of range")
+            }
+            ids.append(narrow)
+        }
+        return ids
     }
 }

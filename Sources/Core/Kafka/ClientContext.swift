@@ -1,4 +1,5 @@
 import CKafka
+import Synchronization
 
 /// What librdkafka's C callbacks reach through the configuration opaque pointer
 /// (`rd_kafka_conf_set_opaque`): the callbacks cannot capture Swift state. It is
@@ -7,6 +8,9 @@ final class ClientContext: Sendable {
     let logHandler: KafkaLogHandler?
     /// Producers only: the sends waiting for their delivery report.
     let deliveries = PendingDeliveries()
+    /// Consumers only: partitions resumed while not assigned, to resume when the group
+    /// gives them back (see `KafkaConsumer.resume`).
+    let resumeWhenAssigned = Mutex<Set<TopicPartition>>([])
 
     init(logHandler: KafkaLogHandler?) {
         self.logHandler = logHandler

@@ -10,9 +10,12 @@ public final class KafkaAdmin: TopicCreator {
 
     private let handle: KafkaHandle
 
+    private let bootstrapServers: String
+
     public init(config: KafkaConfig, defaultTimeout: Duration = .seconds(30),
                 logHandler: KafkaLogHandler? = nil) throws {
         self.defaultTimeout = defaultTimeout
+        bootstrapServers = config.bootstrapServers ?? "(no bootstrap.servers)"
         handle = try KafkaHandle(type: RD_KAFKA_PRODUCER, role: "admin client", config: config,
                                  context: ClientContext(logHandler: logHandler))
     }
@@ -21,12 +24,26 @@ public final class KafkaAdmin: TopicCreator {
         try createTopics(names, partitions: partitions, replicationFactor: replicationFactor, timeout: defaultTimeout)
     }
 
+    /// Asks any broker for the cluster's brokers, so an unreachable cluster is told
+    /// apart from one that does not answer admin requests.
+    private func checkReachable(timeout: Duration) throws {
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let result = rd_kafka_metadata(handle.pointer, 0, nil, &metadata, timeout.kafkaMilliseconds)
+        if let metadata { rd_kafka_metadata_destroy(metadata) }
+        guard result == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaError.clusterUnreachable(bootstrapServers: bootstrapServers, timeoutMilliseconds: Int(timeout.kafkaMilliseconds))
+        }
+    }
+
     /// Creates the topics and waits (at most `timeout`) until the cluster has made
     /// them. Topics that already exist are left as they are.
-    /// - Throws: `KafkaError.createTopicFailed` for the first topic the cluster
-    ///   refused, `KafkaError.adminTimedOut` when it did not answer in time.
+    /// - Throws: `KafkaError.clusterUnreachable` when no broker answers metadata
+    ///   within `timeout`, `KafkaError.createTopicFailed` for the first topic the
+    ///   cluster refused, `KafkaError.adminTimedOut` when a reachable cluster did not
+    ///   answer CreateTopics in time (as librdkafka's mock cluster never does).
     public func createTopics(_ names: [String], partitions: Int, replicationFactor: Int, timeout: Duration) throws {
         guard !names.isEmpty else { return }
+        try checkReachable(timeout: timeout)
         let operation = "creating topics \(names.joined(separator: ", "))"
         let milliseconds = timeout.kafkaMilliseconds
         var reason = ErrorStringBuffer()

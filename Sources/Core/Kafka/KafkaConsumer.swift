@@ -87,16 +87,22 @@ public final class KafkaConsumer: Sendable {
     /// Stops fetching these partitions until `resume`: librdkafka drops what it had
     /// prefetched for them and, on resume, fetches again from the message after the
     /// last one `poll` returned. A member that keeps polling stays in its group (and
-    /// paused partitions stay paused across a rebalance that leaves them here), which is
-    /// how a worker busy with other work keeps its batch-job partitions without taking
-    /// from them.
+    /// paused partitions stay paused across a rebalance, even one that takes them away
+    /// and gives them back), which is how a worker busy with other work keeps its
+    /// batch-job partitions without taking from them.
     public func pause(_ partitions: [TopicPartition]) throws {
+        handle.context.resumeWhenAssigned.withLock { $0.subtract(partitions) }
         try setPaused(partitions, true)
     }
 
-    /// Fetches paused partitions again (see `pause`).
+    /// Fetches paused partitions again (see `pause`). A partition not assigned now (the
+    /// group took it away, e.g. from a member evicted during a long job) is resumed when
+    /// the group gives it back: librdkafka would keep it paused for good.
     public func resume(_ partitions: [TopicPartition]) throws {
-        try setPaused(partitions, false)
+        let assigned = Set(try assignment())
+        let later = partitions.filter { !assigned.contains($0) }
+        handle.context.resumeWhenAssigned.withLock { $0.formUnion(later) }
+        try setPaused(partitions.filter { assigned.contains($0) }, false)
     }
 
     private func setPaused(_ partitions: [TopicPartition], _ paused: Bool) throws {
@@ -307,6 +313,18 @@ private let applyRebalance: @convention(c) (
         if result != RD_KAFKA_RESP_ERR_NO_ERROR { failure = KafkaErrorCode(result) }
     }
     guard let context = ClientContext.of(client) else { return }
+    if assigning, failure == nil, let partitions {
+        let given = Set(TopicPartitionList.entries(of: partitions).map(\.partition))
+        let resumed = context.resumeWhenAssigned.withLock { waiting in
+            defer { waiting.subtract(given) }
+            return waiting.intersection(given)
+        }
+        if !resumed.isEmpty {
+            let list = TopicPartitionList(resumed.sorted())
+            let result = withExtendedLifetime(list) { rd_kafka_resume_partitions(client, list.pointer) }
+            if result != RD_KAFKA_RESP_ERR_NO_ERROR { failure = KafkaErrorCode(result) }
+        }
+    }
     let moved = partitions.map { TopicPartitionList.entries(of: $0).map(\.partition.description) } ?? []
     let action = assigning ? "assigned" : event == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS ? "revoked" : "rebalance error \(KafkaErrorCode(event).name), unassigned"
     var line = "\(action): \(moved.isEmpty ? "nothing" : moved.joined(separator: ", "))"

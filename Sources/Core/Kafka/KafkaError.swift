@@ -33,6 +33,8 @@ public enum KafkaError: Error, Equatable, CustomStringConvertible {
     case createTopicFailed(topic: String, code: KafkaErrorCode, reason: String)
     /// An admin request got no answer within its timeout (the mock cluster never answers admin requests).
     case adminTimedOut(operation: String, timeoutMilliseconds: Int)
+    /// No broker of the cluster answered a metadata request in time.
+    case clusterUnreachable(bootstrapServers: String, timeoutMilliseconds: Int)
     /// A call into the embedded (mock) broker failed.
     case mockClusterFailed(operation: String, code: KafkaErrorCode)
 
@@ -76,6 +78,28 @@ public enum KafkaError: Error, Equatable, CustomStringConvertible {
             return "\(operation) got no answer within \(timeout) ms"
         case .mockClusterFailed(let operation, let code):
             return "embedded broker: \(operation) failed: \(code)"
+        case .clusterUnreachable(let servers, let timeout):
+            return "no broker at \(servers) answered within \(timeout) ms (check bootstrap.servers / --brokers, and that the cluster is up)"
         }
     }
+}
+
+extension KafkaError {
+    private var produceCode: KafkaErrorCode? {
+        switch self {
+        case .produceFailed(_, let code, _), .deliveryFailed(_, _, let code): code
+        default: nil
+        }
+    }
+
+    /// The broker or the client refused a message for its size; retrying cannot help.
+    var isMessageTooLarge: Bool { produceCode == .messageSizeTooLarge }
+
+    /// The topic does not exist (and the cluster does not create topics on use): a
+    /// job's `reply_to` that cannot be answered, not a broker outage.
+    var isUnknownTopic: Bool {
+        produceCode == .unknownTopicOrPartition || produceCode == .localUnknownTopic
+    }
+
+    var isRetriable: Bool { !isMessageTooLarge && !isUnknownTopic }
 }

@@ -32,7 +32,7 @@ struct KubernetesManifestTests {
         }
         // The teacher run's generated ConfigMap carries a content hash in its name.
         #expect(outcome.lines.contains { $0.hasPrefix("ok   ConfigMap/realign-teacher-run-") }, "\(outcome.transcript)")
-        #expect(outcome.lines.contains("12 documents checked, 0 invalid"), "\(outcome.transcript)")
+        #expect(outcome.lines.contains("13 documents checked, 0 invalid"), "\(outcome.transcript)")
         #expect(outcome.lines.last == "check-k8s: manifests valid", "\(outcome.transcript)")
     }
 
@@ -41,7 +41,7 @@ struct KubernetesManifestTests {
         #expect(outcome.exitCode == 1, "\(outcome.transcript)")
         #expect(outcome.lines.contains { $0.hasPrefix("FAIL Deployment/realign-worker (") && $0.contains("'terminationGracePeriodSecondss' was unexpected") },
                 "\(outcome.transcript)")
-        #expect(outcome.lines.last == "9 documents checked, 1 invalid", "\(outcome.transcript)")
+        #expect(outcome.lines.last == "10 documents checked, 1 invalid", "\(outcome.transcript)")
     }
 
     @Test func misspeltFieldOfACustomResourceFails() async throws {
@@ -54,7 +54,7 @@ struct KubernetesManifestTests {
                 "\(outcome.transcript)")
         #expect(failures.contains { $0.hasPrefix("FAIL KafkaNodePool/dual-role (") && $0.contains("'replicass' was unexpected") },
                 "\(outcome.transcript)")
-        #expect(outcome.lines.last == "9 documents checked, 1 invalid", "\(outcome.transcript)")
+        #expect(outcome.lines.last == "10 documents checked, 1 invalid", "\(outcome.transcript)")
     }
 
     @Test func kindWithoutASchemaFails() async throws {
@@ -62,7 +62,7 @@ struct KubernetesManifestTests {
         #expect(outcome.exitCode == 1, "\(outcome.transcript)")
         #expect(outcome.lines.contains { $0.hasPrefix("FAIL Widget/gadget (") && $0.contains("no schema for kind Widget of apiVersion example.com/v1") },
                 "\(outcome.transcript)")
-        #expect(outcome.lines.last == "10 documents checked, 1 invalid", "\(outcome.transcript)")
+        #expect(outcome.lines.last == "11 documents checked, 1 invalid", "\(outcome.transcript)")
     }
 
     /// Renders k8s/, applies `edit` to the text (which must change it), and checks the

@@ -60,7 +60,7 @@ struct ExpandEndToEndTests {
     @Test("A directory that already holds files is refused without --force")
     func refusesNonEmptyDirectory() async throws {
         let out = try TemporaryDirectory()
-        FileManager.default.createFile(atPath: out.file("keep.txt"), contents: Data("mine".utf8))
+        try Data("mine".utf8).write(to: URL(fileURLWithPath: out.file("keep.txt")))
         let outcome = try await RealignProcess.run(
             ["expand", "--model", TestPaths.fixture("tiny-qwen2"), "--out", out.path], outputPrefix: out.file("expand"))
         #expect(outcome.exitCode == 2, "\(outcome.transcript)")

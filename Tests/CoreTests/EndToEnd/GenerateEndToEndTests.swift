@@ -63,6 +63,31 @@ struct GenerateEndToEndTests {
         print("[e2e] generate --data (\(goldens.count) records): \(String(format: "%.1f", outcome.seconds)) s")
     }
 
+    /// A record whose request is over the producer's `message.max.bytes` (1 MB; this one is 1.1 MB) gets its error
+    /// line (`too_long`) and exit 3; the other records are generated.
+    @Test func aRecordOverTheMessageSizeLimitFailsAlone() async throws {
+        let directory = try TeacherEndToEndTests.workDirectory("generate-oversized")
+        let golden = try Self.goldens()[0]
+        let long = String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 25_000)
+        let records: [JSONValue] = [
+            .object([JSONMember("id", .string("long")),
+                     JSONMember("messages", .array([.object([JSONMember("role", .string("user")), JSONMember("content", .string(long))])]))]),
+            .object([JSONMember("id", .string(golden.name)), JSONMember("messages", golden.messages)]),
+        ]
+        try Data(records.map(\.jsonText).joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: directory + "/prompts.jsonl"))
+        let outcome = try await RealignProcess.run(
+            ["generate", "--model", "smol=\(TestPaths.smolLM2)", "--data", directory + "/prompts.jsonl", "--out", directory + "/results.jsonl",
+             "--temperature", "0", "--max-tokens", "8", "--workers", "1"],
+            outputPrefix: directory + "/generate", timeout: .seconds(240))
+        #expect(outcome.exitCode == 3, "\(outcome.transcript)")
+        let lines = try String(contentsOfFile: directory + "/results.jsonl", encoding: .utf8).split(separator: "\n").map { try JSONParser.parse(String($0)) }
+        try #require(lines.count == 2)
+        #expect(lines[0]["id"] == .string("long"))
+        #expect(lines[0]["error"]?["code"] == .string("too_long"))
+        #expect(lines[0]["error"]?["message"]?.stringValue?.contains("message size limit") == true, "\(lines[0])")
+        #expect(lines[1]["token_ids"] == .array(golden.generatedIDs.prefix(8).map { .integer(Int64($0)) }))
+    }
+
     @Test func usageErrorsExitTwoBeforeAnythingStarts() async throws {
         let directory = try TeacherEndToEndTests.workDirectory("generate-usage")
         for arguments in [

@@ -287,6 +287,32 @@ import Testing
         #expect(zip(half.topKLogprobs, extrapolated.topKLogprobs).allSatisfy { abs($0 - $1) <= 1e-5 })
     }
 
+    /// A record whose job is over the producer's `message.max.bytes` (1 MB; this one is 1.1 MB) fails alone
+    /// (`too_long`, exit 3); the other records are written.
+    @Test(.timeLimit(.minutes(6))) func aRecordOverTheMessageSizeLimitFailsAlone() async throws {
+        let directory = try Self.workDirectory("oversized")
+        let data = directory + "/data.json", out = directory + "/out"
+        var records = Self.records.prefix(3).map(Self.alpaca)
+        let long = String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 25_000)
+        records.insert(Self.alpaca(["instruction": "Summarise.", "input": long, "output": "A fox jumps."]), at: 1)
+        try Self.writeDataset(records, to: data)
+        let outcome = try await Self.realign("a record over message.max.bytes",
+            Self.teacherArguments(data: data, out: out) + ["--workers", "1"], in: directory)
+        #expect(outcome.exitCode == 3, "\(outcome.transcript)")
+
+        let manifest = try TeacherOutputManifest.read(directory: out)
+        #expect(manifest.complete)
+        #expect(manifest.failures.map(\.sequence) == [1])
+        #expect(manifest.failures.map(\.code) == ["too_long"])
+        #expect(manifest.failures.first?.message.contains("message size limit") == true, "\(manifest.failures)")
+        let shard = try TeacherShard(path: out + "/targets-00000.safetensors")
+        try shard.checkWellFormed(sequenceIDs: ["0", "2", "3"], lambdaTags: Self.lambdaTags, topK: Self.topK)
+        let clean = try await Self.cleanShard()
+        for (s, original) in [0, 1, 2].enumerated() {
+            #expect(shard.sequence(s).ids == clean.sequence(original).ids, "sequence \(s)")
+        }
+    }
+
     // MARK: - Command line
 
     @Test(.timeLimit(.minutes(3))) func commandLineErrorsExitWithTheirCodes() async throws {

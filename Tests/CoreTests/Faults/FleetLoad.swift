@@ -71,15 +71,19 @@ extension FaultTests {
         let arrivals = Arrivals()
         let reading = DoneFlag()
         let config = fleet.config
-        let reader = Task.detached {
-            let consumer = try KafkaConsumer(config: config)
-            defer { consumer.close() }
-            try consumer.assign(topic: replyTopic, partitions: (0..<Int32(FaultFleet.partitions)).map { $0 })
-            while !reading.isSet {
-                guard let message = try consumer.poll(timeout: .milliseconds(50)), let id = message.keyString else { continue }
-                let sha = message.header(ReplyHeaders.jobSHA256).map { String(decoding: $0, as: UTF8.self) } ?? ""
-                let failed = message.header(ReplyHeaders.status).map { String(decoding: $0, as: UTF8.self) } == "error"
-                arrivals.record(id: id, sha256: failed ? "error" : sha, expected: id.hasPrefix("warm-up/") ? sha : hashes[id])
+        // A thread of its own (`blocking`): a poll loop on the cooperative pool would hold
+        // one of its two threads for the whole test.
+        let reader = Task {
+            try await blocking {
+                let consumer = try KafkaConsumer(config: config)
+                defer { consumer.close() }
+                try consumer.assign(topic: replyTopic, partitions: (0..<Int32(FaultFleet.partitions)).map { $0 })
+                while !reading.isSet {
+                    guard let message = try consumer.poll(timeout: .milliseconds(50)), let id = message.keyString else { continue }
+                    let sha = message.header(ReplyHeaders.jobSHA256).map { String(decoding: $0, as: UTF8.self) } ?? ""
+                    let failed = message.header(ReplyHeaders.status).map { String(decoding: $0, as: UTF8.self) } == "error"
+                    arrivals.record(id: id, sha256: failed ? "error" : sha, expected: id.hasPrefix("warm-up/") ? sha : hashes[id])
+                }
             }
         }
         defer { reading.set() }

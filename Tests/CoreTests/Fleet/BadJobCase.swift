@@ -56,8 +56,8 @@ extension BadJobCase {
                    replyID: nil, messageFragment: fragment)
     }
 
-    /// Every case of the issue's list, replying to `replyTo`.
-    static func all(replyTo: String) -> [BadJobCase] {
+    /// Every case of the issue's list, replying to `replyTo`, for a worker on `topics`.
+    static func all(replyTo: String, topics: Topics) -> [BadJobCase] {
         let good = teacherBody()
         let longSequence = tokens(Array(repeating: 42, count: smolContext + 1), promptLen: 1)
         // 300 response rows of top 1024 at 4 lambdas: (8 * 1024 + 4) * 4 + 8 bytes a row, ~9.8 MB.
@@ -76,6 +76,9 @@ extension BadJobCase {
                      body: teacherBody(lambdas: #""lambdas": [1e400]"#), replyTo: replyTo),
             deadLetterOnly("illegal-reply-to", .badReplyTo, "is not a legal Kafka topic name",
                            bytes: Array(jobText(id: "illegal-reply-to", replyTo: "replies to me", body: good).utf8)),
+            // Its reply would come back to the worker as a job.
+            deadLetterOnly("reply-to-the-jobs-topic", .badReplyTo, "'reply_to' \(topics.jobs) is one of the fleet's own topics",
+                           bytes: Array(jobText(id: "reply-to-jobs", replyTo: topics.jobs, body: good).utf8)),
             BadJobCase(name: "missing-id", bytes: Array(#"{"schema": 1, "kind": "teacher", "reply_to": "\#(replyTo)", "teacher": {\#(good)}}"#.utf8),
                        key: Array("no-id".utf8), code: .malformedJSON, replies: true, replyID: nil,
                        messageFragment: "'id' is missing"),

@@ -32,7 +32,7 @@ struct WorkerBadInputTests {
 
         let config = fleet.config
         let producer = try KafkaProducer(config: config)
-        let cases = BadJobCase.all(replyTo: replyTopic)
+        let cases = BadJobCase.all(replyTo: replyTopic, topics: topics)
         #expect(Set(cases.map { SHA256.hex($0.bytes) }).count == cases.count, "cases are told apart by their bytes' hash")
         var reports: [String: DeliveryReport] = [:]
         for job in cases {
@@ -66,7 +66,7 @@ struct WorkerBadInputTests {
         #expect(deadLetters.messages.count == cases.count)
         #expect(replies.messages.count == replyingHashes.count + 1)
         for job in cases {
-            let expected = Self.inProcessError(job.bytes, runner: runner)
+            let expected = Self.inProcessError(job.bytes, runner: runner, topics: topics)
             try checkAnswer(to: job, expected: expected, report: try #require(reports[job.name]),
                             replies: replies.messages, deadLetters: deadLetters.messages, jobsTopic: topics.jobs)
         }
@@ -187,9 +187,11 @@ struct WorkerBadInputTests {
 
     /// What this process's decoder and runner say about a job: the failure every bad
     /// job must meet before any compute.
-    static func inProcessError(_ bytes: [UInt8], runner: TeacherJobRunner) -> JobError? {
+    static func inProcessError(_ bytes: [UInt8], runner: TeacherJobRunner, topics: Topics) -> JobError? {
         do {
-            _ = try runner.run(try JobDecoder.decode(bytes))
+            let job = try JobDecoder.decode(bytes)
+            if let refusal = ReplySender.refusal(ofReplyTo: job.replyTo, jobID: job.id, fleetTopics: Set(topics.fleetTopics)) { return refusal }
+            _ = try runner.run(job)
             return nil
         } catch {
             return error

@@ -40,7 +40,8 @@ struct GenerationClientTests {
                     Worker.final(id, attempt: "b", seq: 2, text: text, tokens: [1, 2])]
         }
         defer { worker.stop() }
-        let client = try worker.client()
+        // Never resubmitted here, however slow the machine: the test is about attempts.
+        let client = try worker.client(resubmitAfter: .seconds(600))
         defer { client.close() }
         let prompts = ["abcd", "wxyz", "12345"]
         let results = try await withThrowingTaskGroup(of: (String, [String], String?).self) { group in
@@ -112,7 +113,8 @@ struct GenerationClientTests {
             submission == 2 ? [Worker.final(request["id"]!.stringValue!, attempt: "b", seq: 0, text: "late", tokens: [3])] : []
         }
         defer { worker.stop() }
-        let client = try worker.client(resubmitAfter: .seconds(1), maxSubmissions: 2)
+        // Long enough for the answer to the second submission on a loaded machine.
+        let client = try worker.client(resubmitAfter: .seconds(3), maxSubmissions: 2)
         defer { client.close() }
         let (_, final) = try await Self.collect(client.stream(GenerateParameters(model: "smol", input: .prompt("x"))))
         #expect(final?.text == "late")

@@ -15,7 +15,6 @@ final class ScriptedGenerationWorker: Sendable {
     /// Every request read, in order (resubmissions included).
     let requests = Mutex<[KafkaMessage]>([])
     private let running = Atomic<Bool>(true)
-    private let finished = Mutex<Bool>(false)
 
     init(script: @escaping Script) throws {
         broker = try EmbeddedBroker()
@@ -47,15 +46,15 @@ final class ScriptedGenerationWorker: Sendable {
                 }
             }
             consumer.close()
-            finished.withLock { $0 = true }
         }
         thread.start()
     }
 
-    /// Stops the reading thread (which keeps this alive until then).
+    /// Stops the reading thread (which keeps this alive until it ends). It does not wait:
+    /// the thread may be waiting for a send, which needs a thread of the cooperative
+    /// pool that a caller blocked here would hold.
     func stop() {
         running.store(false, ordering: .releasing)
-        while !finished.withLock({ $0 }) { usleep(10_000) }
     }
 
     func client(resubmitAfter: Duration = .seconds(60), maxSubmissions: Int = 3) throws -> GenerationClient {

@@ -269,6 +269,14 @@ struct EmbeddedBrokerTests {
         #expect(ContinuousClock.now - started < .seconds(5))
     }
 
+    @Test func anUnreachableClusterIsToldApartFromAMissingAdminAPI() throws {
+        // Port 1 on the loopback: nothing listens, the connection is refused at once.
+        let admin = try KafkaAdmin(config: KafkaConfig(bootstrapServers: "127.0.0.1:1").withDefaults(KafkaConfig.fastTestTimings))
+        #expect(throws: KafkaError.clusterUnreachable(bootstrapServers: "127.0.0.1:1", timeoutMilliseconds: 1000)) {
+            try admin.createTopics(["a"], partitions: 1, replicationFactor: 1, timeout: .seconds(1))
+        }
+    }
+
     @Test func theMockCreatesTopicsThroughTheTopicCreatorInterface() throws {
         let broker = try EmbeddedBroker()
         let creator: any TopicCreator = broker
