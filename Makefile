@@ -1,5 +1,6 @@
-# The two commands of the README: `make demo` (the main job) and `make test`.
-# Both set up a fresh Debian machine themselves (scripts/setup.sh).
+# The two commands of the README: `make demo` (the main job) and `make test`;
+# `make bench` measures the product against its CPU peers (not part of `make test`).
+# Each sets up a fresh Debian machine itself (scripts/setup.sh).
 # Tests run one at a time: many start worker processes and brokers, and on 2 cores
 # suites run side by side starve each other (Swift's cooperative pool has 2 threads).
 
@@ -8,7 +9,7 @@ export REALIGN_FIXTURES ?= $(SHARED)/fixtures
 export REALIGN_DATA ?= $(SHARED)/data
 export REALIGN_MODEL ?= $(abspath models/SmolLM2-135M-Instruct.Q4_1.gguf)
 
-.PHONY: setup build test demo fuzz clean
+.PHONY: setup build test demo bench fuzz clean
 
 setup:
 	scripts/setup.sh
@@ -22,6 +23,11 @@ test: setup
 
 demo: setup
 	scripts/demo.sh
+
+# Our figures and the peers' (PyTorch, llama.cpp; installed into .build/bench-venv),
+# side by side in bench/RESULTS.md and bench/results.json.
+bench: setup
+	scripts/bench.sh
 
 # libFuzzer on the job decoder, GGUF, safetensors and tokenizer readers (FUZZ_SECONDS each).
 fuzz: setup

@@ -11,6 +11,7 @@ let commands: [(name: String, summary: String, run: @Sendable ([String]) async -
     ("train", TrainCommand.spec.summary, TrainCommand.main),
     ("eval", EvalCommand.spec.summary, EvalCommand.main),
     ("expand", ExpandCommand.spec.summary, ExpandCommand.main),
+    ("bench", BenchCommand.spec.summary, BenchCommand.main),
 ]
 
 @MainActor func usage() -> String {

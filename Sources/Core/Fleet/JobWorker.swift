@@ -135,7 +135,7 @@ public final class JobWorker: Sendable {
         do {
             let job = try JobDecoder.decode(message.value, nowMs: Date().unixMilliseconds)
             try sender.checkReplyTo(job.replyTo, jobID: job.id)
-            let targets = try runner.run(job)
+            let (targets, timing) = try runner.timedRun(job)
             try await sender.deliverReply(
                 to: job.replyTo, jobID: job.id, value: targets.serialized(),
                 headers: ReplySender.replyHeaders(contentType: TeacherTargets.contentType, jobID: job.id, jobSHA: jobSHA))
@@ -143,6 +143,7 @@ public final class JobWorker: Sendable {
                 "job": .string(job.id), "sequences": .integer(Int64(targets.sequenceCount)),
                 "tokens": .integer(Int64(targets.tokenCount)), "rows": .integer(Int64(targets.rowCount)),
                 "seconds": .double(Date().timeIntervalSince(started)),
+                "forward_seconds": .double(timing.forward.inSeconds), "fusion_seconds": .double(timing.fusion.inSeconds),
             ])
             metrics.jobEnded(kind: JobKind.teacher.rawValue, status: "done", tokens: targets.tokenCount,
                              seconds: Date().timeIntervalSince(started))

@@ -13,6 +13,12 @@ public struct TeacherJobRunner: Sendable {
     }
 
     public func run(_ job: TeacherJob) throws(JobError) -> TeacherTargets {
+        try timedRun(job).targets
+    }
+
+    /// `run`, also telling how long the forward passes and the fusion took (what the
+    /// worker logs, and `realign bench` reads to split a job's time).
+    public func timedRun(_ job: TeacherJob) throws(JobError) -> (targets: TeacherTargets, timing: TeacherJobTiming) {
         func fail(_ code: JobErrorCode, _ message: String) -> JobError {
             JobError(code, message, jobID: job.id, replyTo: job.replyTo)
         }
@@ -53,6 +59,7 @@ public struct TeacherJobRunner: Sendable {
             throw fail(.replyTooLarge, "the reply would take \(replyBytes) bytes (\(rowCount) response rows, \(job.lambdas.count) lambdas, top \(job.topK)), over the limit of \(maxReplyBytes)")
         }
 
+        let forwardStarted = ContinuousClock.now
         let refLogits: [Matrix]
         let alignedLogits: [Matrix]
         if sharedView {
@@ -69,6 +76,7 @@ public struct TeacherJobRunner: Sendable {
             alignedLogits = aligned.transformer.logits(sequences: alignedViews.map(\.ids), rows: alignedViews.map(\.responseRows))
         }
 
+        let fusionStarted = ContinuousClock.now
         var perLambda = job.lambdaTags.map { LambdaTargets(tag: $0, topKIDs: [], topKLogprobs: [], targetLogprob: []) }
         for (index, view) in refViews.enumerated() {
             let fused = Fusion.fuse(ref: refLogits[index], aligned: alignedLogits[index], lambdas: job.lambdas,
@@ -79,6 +87,7 @@ public struct TeacherJobRunner: Sendable {
                 perLambda[l].targetLogprob += targets.targetLogProbs
             }
         }
+        let timing = TeacherJobTiming(forward: fusionStarted - forwardStarted, fusion: ContinuousClock.now - fusionStarted)
         var inputOffsets: [Int64] = [0]
         var seqOffsets: [Int64] = [0]
         for view in refViews {
@@ -86,10 +95,11 @@ public struct TeacherJobRunner: Sendable {
             seqOffsets.append(seqOffsets.last! + Int64(view.responseRows.count))
         }
         do {
-            return try TeacherTargets(
+            let targets = try TeacherTargets(
                 metadata: metadata, inputIDs: refViews.flatMap(\.ids), inputOffsets: inputOffsets,
                 promptLens: refViews.map { Int32($0.promptLength) }, seqOffsets: seqOffsets,
                 targetIDs: refViews.flatMap(\.responseIDs), lambdas: perLambda)
+            return (targets, timing)
         } catch {
             throw fail(.internal, "assembling the reply: \(error)")
         }
