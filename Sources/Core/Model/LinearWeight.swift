@@ -19,10 +19,6 @@ public enum LinearWeight: Sendable, Equatable {
         }
     }
 
-    public var isQuantized: Bool {
-        if case .quantized = self { true } else { false }
-    }
-
     /// The float32 matrix of a dense weight, read or modified in place (training and
     /// checkpoint writing work on float32 weights, which exact loading provides). A
     /// quantised weight has none: asking for it is a programming error.

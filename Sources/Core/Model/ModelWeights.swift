@@ -45,11 +45,6 @@ public struct LayerWeights: Sendable, Equatable {
             qBias: qBias, kBias: kBias, vBias: vBias, postAttentionNorm: postAttentionNorm,
             gateProj: .dense(gateProj), upProj: .dense(upProj), downProj: .dense(downProj))
     }
-
-    /// True when any projection is kept quantised.
-    public var isQuantized: Bool {
-        [qProj, kProj, vProj, oProj, gateProj, upProj, downProj].contains { $0.isQuantized }
-    }
 }
 
 /// All parameters of a model: float32 (the exact path: the fidelity goldens assume exact
@@ -75,10 +70,5 @@ public struct ModelWeights: Sendable, Equatable {
     /// A model of float32 weights.
     public init(config: ModelConfig, embedding: Matrix, layers: [LayerWeights], finalNorm: [Float], outputHead: Matrix) {
         self.init(config: config, embedding: .dense(embedding), layers: layers, finalNorm: finalNorm, outputHead: .dense(outputHead))
-    }
-
-    /// True when any weight is kept quantised (the fast path); training needs false.
-    public var isQuantized: Bool {
-        embedding.isQuantized || outputHead.isQuantized || layers.contains { $0.isQuantized }
     }
 }

@@ -10,12 +10,13 @@ public enum WeightPrecision: String, Sendable, Equatable, CaseIterable {
     case quantized
 
     /// The environment variable that selects the precision of inference loads (worker,
-    /// `generate`, `eval`): `exact` or `quantized` (the default).
+    /// `generate`, `eval`): `exact` (the default, what the fleet tests' goldens assume)
+    /// or `quantized`.
     public static let environmentVariable = "REALIGN_WEIGHTS"
 
-    /// The precision `environment` selects for inference, `quantized` when unset.
+    /// The precision `environment` selects for inference, `exact` when unset.
     public static func inference(environment: [String: String]) throws(FileError) -> WeightPrecision {
-        guard let value = environment[environmentVariable], !value.isEmpty else { return .quantized }
+        guard let value = environment[environmentVariable], !value.isEmpty else { return .exact }
         guard let precision = WeightPrecision(rawValue: value) else {
             throw FileError(path: environmentVariable, problem: "\(value) is not a weight precision (exact or quantized)")
         }
