@@ -5,7 +5,8 @@
 # Stage 1 builds the release binaries with the Swift 6.3 toolchain (the one the project
 # is developed with) on Debian 12, against the -dev packages of the three system
 # libraries (librdkafka, OpenBLAS, OpenSSL's libcrypto). The Swift runtime and Foundation are linked statically, so stage 2 needs
-# only those libraries' runtime packages.
+# only those libraries' runtime packages. The release build targets x86-64-v3 (AVX2, FMA:
+# Package.swift passes `-target-cpu haswell`), so the image runs on x86-64-v3 servers only.
 FROM swift:6.3-bookworm AS build
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \

@@ -18,7 +18,9 @@ let package = Package(
         .target(
             name: "Core",
             dependencies: ["CKafka", "COpenBLAS", "CCrypto"],
-            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+            // haswell is the x86-64-v3 feature set (AVX2, FMA, F16C): the SIMD kernels of
+            // the quantised products need it to compile to vector code (README: requirements).
+            swiftSettings: [.unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"], .when(configuration: .release))]
         ),
         .executableTarget(name: "Worker", dependencies: ["Core"]),
         .executableTarget(name: "Coordinator", dependencies: ["Core"]),

@@ -130,11 +130,12 @@ private struct EvaluatedModel {
     init(path: String, adapter: String?) throws {
         let file: ModelFile
         let declared = try InRaModel.declaredAdapterLayer(directory: path)
+        let precision = try WeightPrecision.inference(environment: ProcessInfo.processInfo.environment)
         if adapter != nil || declared != nil {
-            let loaded = try InRaModel.load(path: path, adapter: adapter)
+            let loaded = try InRaModel.load(path: path, adapter: adapter, precision: precision)
             (inra, file, transformer, decoding) = (loaded.model, loaded.file, loaded.model.transformer, .inra(loaded.model))
         } else {
-            file = try ModelLoader.load(path: path)
+            file = try ModelLoader.load(path: path, precision: precision)
             inra = nil
             transformer = Transformer(weights: file.weights)
             decoding = .plain(transformer)

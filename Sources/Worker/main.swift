@@ -72,16 +72,17 @@ func main() async -> ExitCode {
             adapters[name] = file
         }
         var models: [String: ServedModel] = [:]
+        let precision = try WeightPrecision.inference(environment: ProcessInfo.processInfo.environment)
         for (name, path) in modelPaths {
             guard models[name] == nil else { throw UsageError(command: spec.name, message: "model name \(name) given twice") }
             let started = Date()
-            let model = try ServedModel.load(name: name, path: path, adapter: adapters[name])
+            let model = try ServedModel.load(name: name, path: path, adapter: adapters[name], precision: precision)
             models[name] = model
             let seconds = Date().timeIntervalSince(started)
             metrics.modelLoaded(name, seconds: seconds)
             Log.info("model loaded", [
                 "model": .string(name), "path": .string(path), "adapter": adapters[name].map(JSONValue.string) ?? .null,
-                "inra": .bool(model.hasAdapter), "seconds": .double(seconds),
+                "inra": .bool(model.hasAdapter), "weights": .string(precision.rawValue), "seconds": .double(seconds),
             ])
         }
         let maxReplyBytes = config["message.max.bytes"].flatMap(Int.init) ?? 1_000_000

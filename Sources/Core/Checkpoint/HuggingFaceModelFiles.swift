@@ -70,7 +70,10 @@ public enum HuggingFaceModelFiles {
 
     /// The weights as (name, shape, values); the output head only when untied.
     static func namedTensors(_ weights: ModelWeights) -> [(String, [Int], [Float])] {
-        func matrix(_ name: String, _ m: Matrix) -> (String, [Int], [Float]) { (name, [m.rows, m.cols], m.values) }
+        func matrix(_ name: String, _ weight: LinearWeight) -> (String, [Int], [Float]) {
+            let m = weight.dequantized()
+            return (name, [m.rows, m.cols], m.values)
+        }
         func vector(_ name: String, _ v: [Float]) -> (String, [Int], [Float]) { (name, [v.count], v) }
         var tensors = [matrix(ParameterNames.embedding, weights.embedding)]
         for (index, layer) in weights.layers.enumerated() {

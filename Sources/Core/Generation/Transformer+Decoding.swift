@@ -21,6 +21,8 @@ extension Transformer {
     /// its last token (`vocab` floats). All inputs go through the layers together, so
     /// each projection is one matrix product over the batch; inputs whose caches skip
     /// layers join the batch at their first layer. Every cache grows by its tokens.
+    /// On quantised weights the products are batch-invariant: an input's logits do
+    /// not depend on the other inputs (sgemm on float32 weights gives no such promise).
     public func decode(_ inputs: [DecodeInput]) -> [[Float]] {
         guard !inputs.isEmpty else { return [] }
         for input in inputs {
@@ -37,7 +39,7 @@ extension Transformer {
         for input in ordered { input.cache.reserve(additional: input.tokens.count) }
         let stream = residualStream(
             batch: batch, firstLayers: ordered.map(\.cache.firstLayer),
-            memory: CachedAttentionMemory(caches: ordered.map(\.cache)))
+            memory: CachedAttentionMemory(caches: ordered.map(\.cache)), batchInvariant: true)
         for input in ordered { input.cache.commit(rows: input.tokens.count) }
 
         let width = config.hiddenSize
@@ -48,7 +50,7 @@ extension Transformer {
         }
         let normed = ScratchBuffer(count: ordered.count * width)
         finalNorm(lastRows.pointer, rows: ordered.count, into: normed.pointer)
-        let logits = outputHead(normed.pointer, rows: ordered.count)
+        let logits = outputHead(normed.pointer, rows: ordered.count, batchInvariant: true)
         let vocab = weights.outputHead.rows
         var result = [[Float]](repeating: [], count: inputs.count)
         for (position, original) in order.enumerated() {

@@ -6,8 +6,8 @@ public enum InRaAdapter {
     /// `down_proj` zero, so it adds nothing to the residual stream (the identity).
     public static func identity(copying layer: LayerWeights) -> LayerWeights {
         var adapter = layer
-        adapter.oProj = Matrix(zeros: layer.oProj.rows, layer.oProj.cols)
-        adapter.downProj = Matrix(zeros: layer.downProj.rows, layer.downProj.cols)
+        adapter.oProj = .dense(Matrix(zeros: layer.oProj.rows, layer.oProj.cols))
+        adapter.downProj = .dense(Matrix(zeros: layer.downProj.rows, layer.downProj.cols))
         return adapter
     }
 
@@ -63,7 +63,10 @@ public enum InRaAdapter {
 extension LayerWeights {
     /// The layer's tensors under Hugging Face names, `prefix` being `model.layers.<i>.`.
     func huggingFaceTensors(prefix: String) -> [(name: String, shape: [Int], values: [Float])] {
-        func matrix(_ name: String, _ m: Matrix) -> (String, [Int], [Float]) { (prefix + name, [m.rows, m.cols], m.values) }
+        func matrix(_ name: String, _ weight: LinearWeight) -> (String, [Int], [Float]) {
+            let m = weight.dequantized()
+            return (prefix + name, [m.rows, m.cols], m.values)
+        }
         func vector(_ name: String, _ v: [Float]) -> (String, [Int], [Float]) { (prefix + name, [v.count], v) }
         var tensors = [
             vector("input_layernorm.weight", inputNorm),

@@ -59,11 +59,11 @@ public enum InRaExpansion {
         var writer = SafetensorsWriter(metadata: ["format": "pt"])
         let weightsPath = join(directory, weightsFileName)
         let expanded = expandedWeights(base)
-        try add([(name: "model.embed_tokens.weight", shape: [base.embedding.rows, base.embedding.cols], values: base.embedding.values),
+        try add([(name: "model.embed_tokens.weight", shape: [base.embedding.rows, base.embedding.cols], values: base.embedding.dequantized().values),
                  (name: "model.norm.weight", shape: [base.finalNorm.count], values: base.finalNorm)],
                 to: &writer, dtype: dtype, file: weightsPath)
         if !base.config.tieWordEmbeddings {
-            try add([(name: "lm_head.weight", shape: [base.outputHead.rows, base.outputHead.cols], values: base.outputHead.values)],
+            try add([(name: "lm_head.weight", shape: [base.outputHead.rows, base.outputHead.cols], values: base.outputHead.dequantized().values)],
                     to: &writer, dtype: dtype, file: weightsPath)
         }
         for (index, layer) in expanded.layers.enumerated() {

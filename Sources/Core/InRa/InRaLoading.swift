@@ -6,8 +6,9 @@ extension InRaModel {
     ///   `config.json` declares `realign_inra` with `adapter_layer` 0;
     /// - `adapter` given: `path` is the base model (GGUF file or Hugging Face
     ///   directory, quantised GGUF included) and `adapter` the adapter layer file.
-    public static func load(path: String, adapter: String? = nil) throws(FileError) -> (model: InRaModel, file: ModelFile) {
-        let file = try ModelLoader.load(path: path)
+    /// `precision` applies to a GGUF base.
+    public static func load(path: String, adapter: String? = nil, precision: WeightPrecision = .exact) throws(FileError) -> (model: InRaModel, file: ModelFile) {
+        let file = try ModelLoader.load(path: path, precision: precision)
         if let adapter {
             let layer = try InRaAdapter.load(path: adapter, config: file.weights.config)
             return (InRaModel(base: file.weights, adapter: layer), file)

@@ -1,18 +1,19 @@
 import Foundation
 
-/// Loads a model from a GGUF file or a Hugging Face directory.
+/// Loads a model from a GGUF file or a Hugging Face directory. `precision` applies to
+/// GGUF files (Hugging Face weights are always float32).
 public enum ModelLoader {
-    public static func load(path: String) throws(FileError) -> ModelFile {
+    public static func load(path: String, precision: WeightPrecision = .exact) throws(FileError) -> ModelFile {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw FileError(path: path, problem: "no such file or directory")
         }
-        return isDirectory.boolValue ? try loadHuggingFace(directory: path) : try loadGGUF(path: path)
+        return isDirectory.boolValue ? try loadHuggingFace(directory: path) : try loadGGUF(path: path, precision: precision)
     }
 
-    public static func loadGGUF(path: String) throws(FileError) -> ModelFile {
+    public static func loadGGUF(path: String, precision: WeightPrecision = .exact) throws(FileError) -> ModelFile {
         let gguf = try GGUFFile(path: path)
-        let weights = try ModelWeights(gguf: gguf)
+        let weights = try ModelWeights(gguf: gguf, precision: precision)
         let tokenizer = try TokenizerSpec(gguf: gguf)
         var stops: [Int32] = []
         for key in ["tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id"] {

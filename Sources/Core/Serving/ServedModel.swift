@@ -70,9 +70,10 @@ public final class ServedModel: Sendable {
     /// Loads a GGUF file or a Hugging Face directory and prepares it for serving: an
     /// InRa model when `adapter` (an adapter-only safetensors file for the base model at
     /// `path`) is given or the directory's `config.json` declares `realign_inra`.
-    public static func load(name: String, path: String, adapter: String? = nil) throws -> ServedModel {
+    /// `precision` applies to GGUF files.
+    public static func load(name: String, path: String, adapter: String? = nil, precision: WeightPrecision = .exact) throws -> ServedModel {
         if let adapter {
-            let (model, file) = try InRaModel.load(path: path, adapter: adapter)
+            let (model, file) = try InRaModel.load(path: path, adapter: adapter, precision: precision)
             guard let bytes = FileManager.default.contents(atPath: adapter) else {
                 throw ModelSetupError(name: name, path: adapter, problem: "cannot read the adapter file")
             }
@@ -82,7 +83,7 @@ public final class ServedModel: Sendable {
             let (model, file) = try InRaModel.load(path: path)
             return try ServedModel(name: name, file: file, inra: model)
         }
-        return try ServedModel(name: name, file: ModelLoader.load(path: path))
+        return try ServedModel(name: name, file: ModelLoader.load(path: path, precision: precision))
     }
 
     public var hasAdapter: Bool { inra != nil }

@@ -1,13 +1,23 @@
 /// Token embedding: the forward gather of table rows and, for training, the backward
 /// scatter-add of row gradients into the table's gradient.
 enum EmbeddingLookup {
-    /// Copies the row of every token into `destination` (`[tokens, width]`).
-    static func gather(_ tokens: [Int32], table: Matrix, into destination: UnsafeMutablePointer<Float>) {
+    /// Copies the row of every token into `destination` (`[tokens, width]`); rows of a
+    /// quantised table are dequantised (exactly) as they are copied.
+    static func gather(_ tokens: [Int32], table: LinearWeight, into destination: UnsafeMutablePointer<Float>) {
         let width = table.cols
-        table.values.withUnsafeBufferPointer { values in
+        for token in tokens {
+            precondition(token >= 0 && Int(token) < table.rows, "token id \(token) outside the vocabulary of \(table.rows)")
+        }
+        switch table {
+        case .dense(let matrix):
+            matrix.values.withUnsafeBufferPointer { values in
+                for (row, token) in tokens.enumerated() {
+                    (destination + row * width).update(from: values.baseAddress! + Int(token) * width, count: width)
+                }
+            }
+        case .quantized(let matrix):
             for (row, token) in tokens.enumerated() {
-                precondition(token >= 0 && Int(token) < table.rows, "token id \(token) outside the vocabulary of \(table.rows)")
-                (destination + row * width).update(from: values.baseAddress! + Int(token) * width, count: width)
+                matrix.decodeRow(Int(token), into: destination + row * width)
             }
         }
     }

@@ -1,8 +1,35 @@
 import COpenBLAS
 
-/// Linear layers through OpenBLAS: `y = x · Wᵀ (+ b)` with `W` in the Hugging Face
-/// orientation `[out, in]`, row-major throughout.
+/// Linear layers: `y = x · Wᵀ (+ b)` with `W` in the Hugging Face orientation
+/// `[out, in]`, row-major throughout. Float32 weights go through OpenBLAS; quantised
+/// weights through the SIMD kernel of `QuantizedProduct`, or, for products of many rows
+/// that need not be batch-invariant, through sgemm on blocks of dequantised rows.
 enum Linear {
+    /// Rows from which a quantised product that need not be batch-invariant
+    /// dequantises blocks of weight rows for sgemm instead of running the kernel.
+    static let dequantizingRows = 64
+
+    /// `y = x · Wᵀ (+ b)` for either kind of weight. `batchInvariant` demands that row
+    /// `r` of `y` be bit-identical whatever the other rows are (decoding, where a
+    /// sequence must generate the same tokens alone or in a batch): quantised weights
+    /// then always use the kernel. Float32 weights always use sgemm.
+    static func apply(
+        _ x: UnsafePointer<Float>, rows: Int, weight: LinearWeight, bias: [Float]? = nil,
+        into y: UnsafeMutablePointer<Float>, accumulate: Bool = false, batchInvariant: Bool = false
+    ) {
+        switch weight {
+        case .dense(let matrix):
+            apply(x, rows: rows, weight: matrix, bias: bias, into: y, accumulate: accumulate)
+        case .quantized(let matrix):
+            if batchInvariant || rows < dequantizingRows {
+                QuantizedProduct.apply(x, rows: rows, weight: matrix, into: y, accumulate: accumulate)
+            } else {
+                QuantizedProduct.applyDequantizing(x, rows: rows, weight: matrix, into: y, accumulate: accumulate)
+            }
+            if let bias { addBias(bias, rows: rows, outputs: matrix.rows, into: y) }
+        }
+    }
+
     /// `y[rows, out] = x[rows, in] · weight[out, in]ᵀ`, plus `bias` when given. With
     /// `accumulate` the product is added to what `y` holds (a residual connection in
     /// the same pass over `y`).
@@ -18,12 +45,14 @@ enum Linear {
                 1, x, Int32(weight.cols), w.baseAddress, Int32(weight.cols),
                 accumulate ? 1 : 0, y, Int32(weight.rows))
         }
-        if let bias {
-            precondition(bias.count == weight.rows, "bias has \(bias.count) values for \(weight.rows) outputs")
-            bias.withUnsafeBufferPointer { b in
-                for row in 0..<rows {
-                    ElementWise.add(b.baseAddress!, into: y + row * weight.rows, count: weight.rows)
-                }
+        if let bias { addBias(bias, rows: rows, outputs: weight.rows, into: y) }
+    }
+
+    private static func addBias(_ bias: [Float], rows: Int, outputs: Int, into y: UnsafeMutablePointer<Float>) {
+        precondition(bias.count == outputs, "bias has \(bias.count) values for \(outputs) outputs")
+        bias.withUnsafeBufferPointer { b in
+            for row in 0..<rows {
+                ElementWise.add(b.baseAddress!, into: y + row * outputs, count: outputs)
             }
         }
     }

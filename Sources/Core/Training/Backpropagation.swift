@@ -71,7 +71,7 @@ public struct Backpropagation: Sendable {
         let dSelected = ScratchBuffer(count: lossRows.count * width)
         result.logitGradient.values.withUnsafeBufferPointer { dLogits in
             let dy = dLogits.baseAddress!
-            LinearBackward.inputGradient(dy, rows: lossRows.count, weight: weights.outputHead,
+            LinearBackward.inputGradient(dy, rows: lossRows.count, weight: weights.outputHead.matrix,
                                          into: dSelected.pointer, accumulate: false)
             if tied, gradients.embedding != nil {
                 LinearBackward.accumulateWeightGradient(dy, x: selected.pointer, rows: lossRows.count, into: &gradients.embedding!)
@@ -117,11 +117,11 @@ public struct Backpropagation: Sendable {
         let trains = gradient != nil
 
         // MLP block: out = h₁ + down(silu(gate(m)) · up(m)), m = post_attention_layernorm(h₁).
-        LinearBackward.inputGradient(dStream, rows: rows, weight: layer.downProj, into: scratch.dGated.pointer, accumulate: false)
+        LinearBackward.inputGradient(dStream, rows: rows, weight: layer.downProj.matrix, into: scratch.dGated.pointer, accumulate: false)
         SwiGLUBackward.run(gate: a.gate.pointer, up: a.up.pointer, outputGradient: scratch.dGated.pointer,
                            rows: rows, width: inner, gateGradient: scratch.dGate.pointer, upGradient: scratch.dUp.pointer)
-        LinearBackward.inputGradient(scratch.dGate.pointer, rows: rows, weight: layer.gateProj, into: scratch.dNormed.pointer, accumulate: false)
-        LinearBackward.inputGradient(scratch.dUp.pointer, rows: rows, weight: layer.upProj, into: scratch.dNormed.pointer, accumulate: true)
+        LinearBackward.inputGradient(scratch.dGate.pointer, rows: rows, weight: layer.gateProj.matrix, into: scratch.dNormed.pointer, accumulate: false)
+        LinearBackward.inputGradient(scratch.dUp.pointer, rows: rows, weight: layer.upProj.matrix, into: scratch.dNormed.pointer, accumulate: true)
         if trains {
             LinearBackward.accumulateWeightGradient(dStream, x: a.gated.pointer, rows: rows, into: &gradient!.downProj)
             LinearBackward.accumulateWeightGradient(scratch.dGate.pointer, x: a.normedPost.pointer, rows: rows, into: &gradient!.gateProj)
@@ -133,15 +133,15 @@ public struct Backpropagation: Sendable {
                             accumulatingInto: dStream, weightGradient: &postNormGradient)
 
         // Attention block: h₁ = h₀ + o_proj(attention(rope(q), rope(k), v)) on a = input_layernorm(h₀).
-        LinearBackward.inputGradient(dStream, rows: rows, weight: layer.oProj, into: scratch.dHeads.pointer, accumulate: false)
+        LinearBackward.inputGradient(dStream, rows: rows, weight: layer.oProj.matrix, into: scratch.dHeads.pointer, accumulate: false)
         AttentionBackward(attention: forward.attention)
             .run(batch: batch, q: a.q.pointer, k: a.k.pointer, v: a.v.pointer, probabilities: a.probabilities.pointer,
                  outputGradient: scratch.dHeads.pointer, dq: scratch.dq.pointer, dk: scratch.dk.pointer, dv: scratch.dv.pointer)
         forward.rotary.apply(scratch.dq.pointer, rows: rows, heads: config.headCount, positionOfRow: batch.positionOfRow, inverse: true)
         forward.rotary.apply(scratch.dk.pointer, rows: rows, heads: config.kvHeadCount, positionOfRow: batch.positionOfRow, inverse: true)
-        LinearBackward.inputGradient(scratch.dq.pointer, rows: rows, weight: layer.qProj, into: scratch.dNormed.pointer, accumulate: false)
-        LinearBackward.inputGradient(scratch.dk.pointer, rows: rows, weight: layer.kProj, into: scratch.dNormed.pointer, accumulate: true)
-        LinearBackward.inputGradient(scratch.dv.pointer, rows: rows, weight: layer.vProj, into: scratch.dNormed.pointer, accumulate: true)
+        LinearBackward.inputGradient(scratch.dq.pointer, rows: rows, weight: layer.qProj.matrix, into: scratch.dNormed.pointer, accumulate: false)
+        LinearBackward.inputGradient(scratch.dk.pointer, rows: rows, weight: layer.kProj.matrix, into: scratch.dNormed.pointer, accumulate: true)
+        LinearBackward.inputGradient(scratch.dv.pointer, rows: rows, weight: layer.vProj.matrix, into: scratch.dNormed.pointer, accumulate: true)
         if trains {
             LinearBackward.accumulateWeightGradient(dStream, x: a.heads.pointer, rows: rows, into: &gradient!.oProj)
             LinearBackward.accumulateWeightGradient(scratch.dq.pointer, x: a.normedInput.pointer, rows: rows, into: &gradient!.qProj)

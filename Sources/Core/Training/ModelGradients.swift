@@ -16,7 +16,7 @@ public struct LayerGradients: Sendable, Equatable {
 
     /// Zeros shaped like `layer`.
     public init(zerosLike layer: LayerWeights) {
-        func zeros(_ m: Matrix) -> Matrix { Matrix(zeros: m.rows, m.cols) }
+        func zeros(_ weight: LinearWeight) -> Matrix { Matrix(zeros: weight.rows, weight.cols) }
         func zeros(_ v: [Float]) -> [Float] { [Float](repeating: 0, count: v.count) }
         inputNorm = zeros(layer.inputNorm)
         qProj = zeros(layer.qProj)
@@ -133,16 +133,16 @@ struct LayerParameter {
 
     static var all: [LayerParameter] {
         [
-            LayerParameter(name: "self_attn.q_proj.weight", weight: \.qProj.values, gradient: \.qProj.values, presence: nil),
+            LayerParameter(name: "self_attn.q_proj.weight", weight: \.qProj.matrix.values, gradient: \.qProj.values, presence: nil),
             LayerParameter(name: "self_attn.q_proj.bias", weight: \.qBias!, gradient: \.qBias!, presence: \.qBias),
-            LayerParameter(name: "self_attn.k_proj.weight", weight: \.kProj.values, gradient: \.kProj.values, presence: nil),
+            LayerParameter(name: "self_attn.k_proj.weight", weight: \.kProj.matrix.values, gradient: \.kProj.values, presence: nil),
             LayerParameter(name: "self_attn.k_proj.bias", weight: \.kBias!, gradient: \.kBias!, presence: \.kBias),
-            LayerParameter(name: "self_attn.v_proj.weight", weight: \.vProj.values, gradient: \.vProj.values, presence: nil),
+            LayerParameter(name: "self_attn.v_proj.weight", weight: \.vProj.matrix.values, gradient: \.vProj.values, presence: nil),
             LayerParameter(name: "self_attn.v_proj.bias", weight: \.vBias!, gradient: \.vBias!, presence: \.vBias),
-            LayerParameter(name: "self_attn.o_proj.weight", weight: \.oProj.values, gradient: \.oProj.values, presence: nil),
-            LayerParameter(name: "mlp.gate_proj.weight", weight: \.gateProj.values, gradient: \.gateProj.values, presence: nil),
-            LayerParameter(name: "mlp.up_proj.weight", weight: \.upProj.values, gradient: \.upProj.values, presence: nil),
-            LayerParameter(name: "mlp.down_proj.weight", weight: \.downProj.values, gradient: \.downProj.values, presence: nil),
+            LayerParameter(name: "self_attn.o_proj.weight", weight: \.oProj.matrix.values, gradient: \.oProj.values, presence: nil),
+            LayerParameter(name: "mlp.gate_proj.weight", weight: \.gateProj.matrix.values, gradient: \.gateProj.values, presence: nil),
+            LayerParameter(name: "mlp.up_proj.weight", weight: \.upProj.matrix.values, gradient: \.upProj.values, presence: nil),
+            LayerParameter(name: "mlp.down_proj.weight", weight: \.downProj.matrix.values, gradient: \.downProj.values, presence: nil),
             LayerParameter(name: "input_layernorm.weight", weight: \.inputNorm, gradient: \.inputNorm, presence: nil),
             LayerParameter(name: "post_attention_layernorm.weight", weight: \.postAttentionNorm, gradient: \.postAttentionNorm, presence: nil),
         ]

@@ -7,7 +7,7 @@ extension ModelWeights {
     ) {
         precondition(gradients.layers.count == layers.count,
                      "gradients for \(gradients.layers.count) layers, model has \(layers.count)")
-        if let gradient = gradients.embedding { body(ParameterNames.embedding, &embedding.values, gradient.values) }
+        if let gradient = gradients.embedding { body(ParameterNames.embedding, &embedding.matrix.values, gradient.values) }
         for (index, layerGradient) in gradients.layers.enumerated() {
             guard let layerGradient else { continue }
             for parameter in LayerParameter.all where parameter.isPresent(in: layerGradient) {
@@ -19,7 +19,7 @@ extension ModelWeights {
         if config.tieWordEmbeddings {
             outputHead = embedding
         } else if let gradient = gradients.outputHead {
-            body(ParameterNames.outputHead, &outputHead.values, gradient.values)
+            body(ParameterNames.outputHead, &outputHead.matrix.values, gradient.values)
         }
     }
 }

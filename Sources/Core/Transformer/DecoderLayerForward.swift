@@ -31,10 +31,13 @@ struct DecoderLayerForward {
     let config: ModelConfig
     let rotary: RotaryEmbedding
     let attention: CausalAttention
+    /// Whether every product must be batch-invariant (see `Linear.apply`): decoding.
+    let batchInvariant: Bool
 
-    init(config: ModelConfig, rotary: RotaryEmbedding) {
+    init(config: ModelConfig, rotary: RotaryEmbedding, batchInvariant: Bool = false) {
         self.config = config
         self.rotary = rotary
+        self.batchInvariant = batchInvariant
         self.attention = CausalAttention(heads: config.headCount, kvHeads: config.kvHeadCount, headDim: config.headDim)
     }
 
@@ -49,9 +52,9 @@ struct DecoderLayerForward {
         let keyWidth = config.kvHeadCount * config.headDim
         ElementWise.rmsNorm(stream, rows: rows, width: width, weight: layer.inputNorm,
                             eps: config.rmsNormEps, into: buffers.normedInput)
-        Linear.apply(buffers.normedInput, rows: rows, weight: layer.qProj, bias: layer.qBias, into: buffers.q)
-        Linear.apply(buffers.normedInput, rows: rows, weight: layer.kProj, bias: layer.kBias, into: buffers.k)
-        Linear.apply(buffers.normedInput, rows: rows, weight: layer.vProj, bias: layer.vBias, into: buffers.v)
+        Linear.apply(buffers.normedInput, rows: rows, weight: layer.qProj, bias: layer.qBias, into: buffers.q, batchInvariant: batchInvariant)
+        Linear.apply(buffers.normedInput, rows: rows, weight: layer.kProj, bias: layer.kBias, into: buffers.k, batchInvariant: batchInvariant)
+        Linear.apply(buffers.normedInput, rows: rows, weight: layer.vProj, bias: layer.vBias, into: buffers.v, batchInvariant: batchInvariant)
         rotary.apply(buffers.q, rows: rows, heads: config.headCount, positionOfRow: batch.positionOfRow)
         rotary.apply(buffers.k, rows: rows, heads: config.kvHeadCount, positionOfRow: batch.positionOfRow)
         let spans = (0..<sequences).map { s in
@@ -60,14 +63,14 @@ struct DecoderLayerForward {
                                 values: buffers.v + first * keyWidth, rows: batch.rows(ofSequence: s).count, width: keyWidth)
         }
         attention.run(batch: batch, spans: spans, q: buffers.q, output: buffers.heads, probabilities: buffers.probabilities)
-        Linear.apply(buffers.heads, rows: rows, weight: layer.oProj, into: stream, accumulate: true)
+        Linear.apply(buffers.heads, rows: rows, weight: layer.oProj, into: stream, accumulate: true, batchInvariant: batchInvariant)
         buffers.streamAfterAttention?.update(from: stream, count: rows * width)
 
         ElementWise.rmsNorm(stream, rows: rows, width: width, weight: layer.postAttentionNorm,
                             eps: config.rmsNormEps, into: buffers.normedPost)
-        Linear.apply(buffers.normedPost, rows: rows, weight: layer.gateProj, into: buffers.gate)
-        Linear.apply(buffers.normedPost, rows: rows, weight: layer.upProj, into: buffers.up)
+        Linear.apply(buffers.normedPost, rows: rows, weight: layer.gateProj, into: buffers.gate, batchInvariant: batchInvariant)
+        Linear.apply(buffers.normedPost, rows: rows, weight: layer.upProj, into: buffers.up, batchInvariant: batchInvariant)
         ElementWise.siluGate(buffers.gate, up: buffers.up, rows: rows, width: config.intermediateSize, into: buffers.gated)
-        Linear.apply(buffers.gated, rows: rows, weight: layer.downProj, into: stream, accumulate: true)
+        Linear.apply(buffers.gated, rows: rows, weight: layer.downProj, into: stream, accumulate: true, batchInvariant: batchInvariant)
     }
 }

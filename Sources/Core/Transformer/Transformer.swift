@@ -95,8 +95,10 @@ public final class Transformer: Sendable {
     /// starting at 1). `firstLayers` must not decrease, so the sequences a layer runs
     /// over are a prefix of the batch and each projection stays one matrix product.
     /// Returns the residual stream after the last layer, `[rows, hidden]`.
+    /// `batchInvariant`: every row's result independent of the other rows (decoding).
     func residualStream<Memory: AttentionMemory>(
-        batch: TokenBatch, firstLayers: [Int], memory: Memory, observer: ((UnsafeBufferPointer<Float>) -> Void)? = nil
+        batch: TokenBatch, firstLayers: [Int], memory: Memory, batchInvariant: Bool = false,
+        observer: ((UnsafeBufferPointer<Float>) -> Void)? = nil
     ) -> ScratchBuffer {
         precondition(firstLayers.count == batch.sequenceCount, "\(firstLayers.count) first layers for \(batch.sequenceCount) sequences")
         precondition(zip(firstLayers, firstLayers.dropFirst()).allSatisfy { $0 <= $1 }, "first layers \(firstLayers) decrease")
@@ -106,7 +108,7 @@ public final class Transformer: Sendable {
         let queryWidth = config.headCount * config.headDim
         let keyWidth = config.kvHeadCount * config.headDim
         let inner = config.intermediateSize
-        let forward = DecoderLayerForward(config: config, rotary: rotary)
+        let forward = DecoderLayerForward(config: config, rotary: rotary, batchInvariant: batchInvariant)
 
         let stream = ScratchBuffer(count: allRows * width)
         let normed = ScratchBuffer(count: allRows * width)
@@ -140,10 +142,10 @@ public final class Transformer: Sendable {
     }
 
     /// The output head over `rows` final-norm rows: `[rows, vocab]`.
-    func outputHead(_ normed: UnsafePointer<Float>, rows: Int) -> [Float] {
+    func outputHead(_ normed: UnsafePointer<Float>, rows: Int, batchInvariant: Bool = false) -> [Float] {
         var logits = [Float](repeating: 0, count: rows * weights.outputHead.rows)
         logits.withUnsafeMutableBufferPointer { y in
-            Linear.apply(normed, rows: rows, weight: weights.outputHead, into: y.baseAddress!)
+            Linear.apply(normed, rows: rows, weight: weights.outputHead, into: y.baseAddress!, batchInvariant: batchInvariant)
         }
         return logits
     }

@@ -36,8 +36,8 @@ struct ExpandEndToEndTests {
         #expect(size < 10_000_000, "an adapter is one layer: \(size) bytes")
         let (model, _) = try InRaModel.load(path: TestPaths.smolLM2, adapter: adapterPath)
         #expect(model.transformer.weights.layers.count == 31)
-        #expect(model.transformer.weights.layers[InRaModel.adapterLayer].oProj.values.allSatisfy { $0 == 0 })
-        #expect(model.transformer.weights.layers[InRaModel.adapterLayer].downProj.values.allSatisfy { $0 == 0 })
+        #expect(model.transformer.weights.layers[InRaModel.adapterLayer].oProj.matrix.values.allSatisfy { $0 == 0 })
+        #expect(model.transformer.weights.layers[InRaModel.adapterLayer].downProj.matrix.values.allSatisfy { $0 == 0 })
     }
 
     @Test("Bad invocations exit 2 (usage) or 1 (unreadable model) with a message, writing nothing",

@@ -141,8 +141,8 @@ struct GenerationWorkerTests {
     /// An adapter that is not the identity: half of layer 0's residual contributions.
     static func perturbedAdapter(_ base: ModelWeights) -> LayerWeights {
         var adapter = base.layers[0]
-        adapter.oProj = Matrix(rows: adapter.oProj.rows, cols: adapter.oProj.cols, values: adapter.oProj.values.map { $0 * 0.5 })
-        adapter.downProj = Matrix(rows: adapter.downProj.rows, cols: adapter.downProj.cols, values: adapter.downProj.values.map { $0 * 0.5 })
+        adapter.oProj = .dense(Matrix(rows: adapter.oProj.rows, cols: adapter.oProj.cols, values: adapter.oProj.matrix.values.map { $0 * 0.5 }))
+        adapter.downProj = .dense(Matrix(rows: adapter.downProj.rows, cols: adapter.downProj.cols, values: adapter.downProj.matrix.values.map { $0 * 0.5 }))
         return adapter
     }
 

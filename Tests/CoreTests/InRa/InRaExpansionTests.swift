@@ -81,7 +81,7 @@ struct InRaExpansionTests {
         try InRaExpansion.expand(source, into: out.path, dtype: dtype)
         let file = try SafetensorsFile(path: out.file("model.safetensors"))
         #expect(file.tensors.values.allSatisfy { $0.dtype == dtype })
-        let original = source.weights.layers[2].gateProj.values
+        let original = source.weights.layers[2].gateProj.matrix.values
         let rounded = original.map { value -> Float in
             dtype == .f16 ? Float(Float16(value)) : Float(bitPattern: UInt32(SafetensorsWriter.bfloat16Bits(value)) << 16)
         }

@@ -34,13 +34,13 @@ import Testing
             family: .llama, vocabSize: 256, hiddenSize: 64, intermediateSize: 176, layerCount: 4, headCount: 4,
             kvHeadCount: 2, headDim: 16, ropeTheta: 10000, rmsNormEps: 1e-5, contextLength: 256, tieWordEmbeddings: true))
         #expect(model.weights.outputHead == model.weights.embedding)
-        #expect(model.weights.embedding.values == (try reference.floats("model.embed_tokens.weight")))
+        #expect(model.weights.embedding.matrix.values == (try reference.floats("model.embed_tokens.weight")))
         let layer = model.weights.layers[3]
         #expect(layer.qProj.rows == 64 && layer.qProj.cols == 64)
         #expect(layer.kProj.rows == 32 && layer.vProj.rows == 32 && layer.oProj.cols == 64)
         #expect(layer.gateProj.rows == 176 && layer.downProj.cols == 176)
         #expect(layer.qBias == nil && layer.kBias == nil && layer.vBias == nil)
-        #expect(layer.kProj.values == (try reference.floats("model.layers.3.self_attn.k_proj.weight")))
+        #expect(layer.kProj.matrix.values == (try reference.floats("model.layers.3.self_attn.k_proj.weight")))
         #expect(model.weights.finalNorm == (try reference.floats("model.norm.weight")))
         #expect(model.tokenizer == nil && model.huggingFaceTokenizerJSON == nil && model.chatTemplate == nil)
         #expect(model.stopTokenIds == [2])
@@ -54,7 +54,7 @@ import Testing
         let config = model.weights.config
         #expect(config.family == .qwen2 && config.headDim == 16 && config.ropeTheta == 1_000_000 && config.rmsNormEps == 1e-6)
         #expect(!config.tieWordEmbeddings)
-        #expect(model.weights.outputHead.values == (try reference.floats("lm_head.weight")))
+        #expect(model.weights.outputHead.matrix.values == (try reference.floats("lm_head.weight")))
         #expect(model.weights.outputHead != model.weights.embedding)
         for (index, layer) in model.weights.layers.enumerated() {
             #expect(layer.qBias == (try reference.floats("model.layers.\(index).self_attn.q_proj.bias")))

@@ -49,16 +49,16 @@ import Testing
         func rows(_ matrix: Matrix, _ range: Range<Int>) -> [Float] {
             Array(matrix.values[(range.lowerBound * matrix.cols)..<(range.upperBound * matrix.cols)])
         }
-        let embeddingRows = [0, 1, 2, 17, 1000, 49151].flatMap { rows(weights.embedding, $0..<($0 + 1)) }
+        let embeddingRows = [0, 1, 2, 17, 1000, 49151].flatMap { rows(weights.embedding.matrix, $0..<($0 + 1)) }
         #expect(embeddingRows == (try samples.floats("gguf/token_embd.weight/rows")))
         let layer = weights.layers[0]
-        #expect(rows(layer.qProj, 0..<128) == (try samples.floats("hf/model.layers.0.self_attn.q_proj.weight/rows_0_127")))
-        #expect(layer.kProj.values == (try samples.floats("hf/model.layers.0.self_attn.k_proj.weight")))
-        #expect(rows(layer.downProj, 0..<4) == (try samples.floats("gguf/blk.0.ffn_down.weight/rows_0_3")))
+        #expect(rows(layer.qProj.matrix, 0..<128) == (try samples.floats("hf/model.layers.0.self_attn.q_proj.weight/rows_0_127")))
+        #expect(layer.kProj.matrix.values == (try samples.floats("hf/model.layers.0.self_attn.k_proj.weight")))
+        #expect(rows(layer.downProj.matrix, 0..<4) == (try samples.floats("gguf/blk.0.ffn_down.weight/rows_0_3")))
         #expect(layer.inputNorm == (try samples.floats("gguf/blk.0.attn_norm.weight")))
         #expect(weights.finalNorm == (try samples.floats("gguf/output_norm.weight")))
         // Byte-identical embedding rows (README) dequantise to identical rows.
-        #expect(rows(weights.embedding, 7..<8) == rows(weights.embedding, 45175..<45176))
+        #expect(rows(weights.embedding.matrix, 7..<8) == rows(weights.embedding.matrix, 45175..<45176))
     }
 
     @Test func ggufOrderTensorsMatchGGUFPy() throws {

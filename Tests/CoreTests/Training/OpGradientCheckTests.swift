@@ -237,7 +237,7 @@ struct OpGradientCheckTests {
         w.withUnsafeBufferPointer { EmbeddingLookup.scatterAdd(tokens, rowGradients: $0.baseAddress!, into: &gradient) }
         let numerical = GradientCheck.numerical(table) { table in
             let rows = GradientCheck.withPointer([Float](repeating: 0, count: tokens.count * width)) {
-                EmbeddingLookup.gather(tokens, table: Matrix(rows: vocab, cols: width, values: table), into: $0)
+                EmbeddingLookup.gather(tokens, table: .dense(Matrix(rows: vocab, cols: width, values: table)), into: $0)
             }
             return GradientCheck.weightedSum(rows, w)
         }

@@ -125,7 +125,7 @@ struct TrainerTests {
         #expect(a.responseRows == b.responseRows && a.tokens == b.tokens)
         #expect(abs(a.loss - b.loss) <= 1e-6 * b.loss)
         #expect(abs(a.gradientNorm - b.gradientNorm) <= 1e-5 * b.gradientNorm)
-        let difference = maxAbsDifference(accumulated.weights.layers[2].qProj.values, single.weights.layers[2].qProj.values)
+        let difference = maxAbsDifference(accumulated.weights.layers[2].qProj.matrix.values, single.weights.layers[2].qProj.matrix.values)
         #expect(difference <= 1e-6)
     }
 

@@ -8,7 +8,9 @@ extension ModelWeights {
     /// Every tensor must have the shape the configuration implies, and a tensor the
     /// architecture does not use is an error (it would otherwise be silently ignored).
     /// Layers are decoded in parallel: the load is bound by writing fresh memory.
-    public init(gguf: GGUFFile) throws(FileError) {
+    /// With `precision` `.quantized`, Q4_0/Q4_1/Q8_0 matrices stay in the file's blocks
+    /// (rows reordered in a copy where un-permuting requires it) instead.
+    public init(gguf: GGUFFile, precision: WeightPrecision = .exact) throws(FileError) {
         let config = try ModelConfig(gguf: gguf)
         // The layer table is sized from block_count: bounded by the tensors first.
         guard (1...max(1, gguf.tensors.count)).contains(config.layerCount) else {
@@ -17,7 +19,7 @@ extension ModelWeights {
         let results = Mutex(GGUFLoadResults(layerCount: config.layerCount))
         // Job 0 is the embedding, final norm and output head; job i + 1 is layer i.
         DispatchQueue.concurrentPerform(iterations: config.layerCount + 1) { job in
-            var loader = GGUFWeightLoader(gguf: gguf, config: config)
+            var loader = GGUFWeightLoader(gguf: gguf, config: config, precision: precision)
             do throws(FileError) {
                 if job == 0 {
                     let embedding = try loader.matrix("token_embd.weight", rows: config.vocabSize, cols: config.hiddenSize)
@@ -50,7 +52,7 @@ extension ModelWeights {
 
 /// What the parallel jobs of a GGUF load hand back.
 struct GGUFLoadResults: Sendable {
-    var shared: (embedding: Matrix, finalNorm: [Float], outputHead: Matrix)?
+    var shared: (embedding: LinearWeight, finalNorm: [Float], outputHead: LinearWeight)?
     var layers: [LayerWeights?]
     var used: Set<String> = []
     var failures: [(job: Int, error: FileError)] = []
@@ -64,14 +66,17 @@ struct GGUFLoadResults: Sendable {
 struct GGUFWeightLoader {
     let gguf: GGUFFile
     let config: ModelConfig
+    let precision: WeightPrecision
     private(set) var used: Set<String> = []
 
-    init(gguf: GGUFFile, config: ModelConfig) {
+    init(gguf: GGUFFile, config: ModelConfig, precision: WeightPrecision) {
         self.gguf = gguf
         self.config = config
+        self.precision = precision
     }
 
-    private mutating func floats(_ name: String, expecting dimensions: [Int]) throws(FileError) -> [Float] {
+    /// The tensor `name`, checked to have `dimensions`, marked used.
+    private mutating func tensor(_ name: String, expecting dimensions: [Int]) throws(FileError) -> GGUFTensorInfo {
         guard let tensor = gguf.tensor(named: name) else {
             throw gguf.error("tensor \(name) is missing (expected ne \(dimensions))")
         }
@@ -79,6 +84,11 @@ struct GGUFWeightLoader {
             throw gguf.error("tensor \(name) has ne \(tensor.dimensions), expected \(dimensions) for this \(config.family.rawValue) configuration")
         }
         used.insert(name)
+        return tensor
+    }
+
+    private mutating func floats(_ name: String, expecting dimensions: [Int]) throws(FileError) -> [Float] {
+        let tensor = try tensor(name, expecting: dimensions)
         return try Dequantization.floats(of: tensor, bytes: gguf.bytes(of: tensor), path: gguf.path)
     }
 
@@ -105,10 +115,21 @@ struct GGUFWeightLoader {
             downProj: try matrix(prefix + "ffn_down.weight", rows: hidden, cols: config.intermediateSize))
     }
 
-    /// A `[rows, cols]` matrix (GGUF ne `[cols, rows]`), optionally un-permuted per head.
-    mutating func matrix(_ name: String, rows: Int, cols: Int, unpermute: Bool = false) throws(FileError) -> Matrix {
-        let values = try floats(name, expecting: [cols, rows])
-        return Matrix(rows: rows, cols: cols, values: unpermute ? huggingFaceOrder(values, rows: rows, cols: cols) : values)
+    /// A `[rows, cols]` matrix (GGUF ne `[cols, rows]`), optionally un-permuted per head:
+    /// kept in its blocks when loading `.quantized` and the type has a quantised
+    /// product, dequantised otherwise.
+    mutating func matrix(_ name: String, rows: Int, cols: Int, unpermute: Bool = false) throws(FileError) -> LinearWeight {
+        let info = try tensor(name, expecting: [cols, rows])
+        if precision == .quantized, QuantizedMatrix.supportedTypes.contains(info.type) {
+            _ = try gguf.bytes(of: info)
+            let blocks = QuantizedMatrix(rows: rows, cols: cols, type: info.type, storage: gguf.file, offset: info.byteRange.lowerBound)
+            let headDim = config.headDim
+            return .quantized(unpermute
+                ? blocks.permutingRows { LlamaRowPermutation.huggingFaceRow(ofGGUFRow: $0, headDim: headDim) }
+                : blocks)
+        }
+        let values = try Dequantization.floats(of: info, bytes: gguf.bytes(of: info), path: gguf.path)
+        return .dense(Matrix(rows: rows, cols: cols, values: unpermute ? huggingFaceOrder(values, rows: rows, cols: cols) : values))
     }
 
     mutating func vector(_ name: String, count: Int) throws(FileError) -> [Float] {

@@ -1,0 +1,25 @@
+/// How a GGUF file's quantised weights are held in memory.
+public enum WeightPrecision: String, Sendable, Equatable, CaseIterable {
+    /// Dequantised once to float32 at load; products through sgemm. The numbers the
+    /// fidelity goldens were made with, and what training needs.
+    case exact
+    /// Q4_0, Q4_1 and Q8_0 linear weights and embeddings kept in their blocks where the
+    /// mapped file has them; products through the SIMD kernels of `QuantizedProduct`
+    /// (activations quantised to 8 bits), batch-invariant when decoding. Other types
+    /// are dequantised as on the exact path.
+    case quantized
+
+    /// The environment variable that selects the precision of inference loads (worker,
+    /// `generate`, `eval`): `exact` (the default, what the fleet tests' goldens assume)
+    /// or `quantized`.
+    public static let environmentVariable = "REALIGN_WEIGHTS"
+
+    /// The precision `environment` selects for inference, `exact` when unset.
+    public static func inference(environment: [String: String]) throws(FileError) -> WeightPrecision {
+        guard let value = environment[environmentVariable], !value.isEmpty else { return .exact }
+        guard let precision = WeightPrecision(rawValue: value) else {
+            throw FileError(path: environmentVariable, problem: "\(value) is not a weight precision (exact or quantized)")
+        }
+        return precision
+    }
+}

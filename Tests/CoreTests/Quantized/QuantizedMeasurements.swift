@@ -1,0 +1,125 @@
+import Dispatch
+import Foundation
+import Testing
+@testable import Core
+
+/// Figures, not assertions on time (the machine is shared): run in release with
+/// `swift test -c release --disable-xctest --filter QuantizedMeasurements`.
+@Suite("QuantizedMeasurements: decode speed and product kernels (prints figures)", .serialized)
+struct QuantizedMeasurements {
+    static func seconds(_ body: () -> Void) -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+
+    /// The alternative to 8-bit activations: a Q4_1 block dequantised to float32 lanes
+    /// (exactly `d·q + m`) and multiplied by the float activations.
+    static func floatDotQ4_1(_ weight: UnsafeRawPointer, _ x: UnsafePointer<Float>, blocks: Int) -> Float {
+        var sum = SIMD16<Float>.zero
+        let xs = UnsafeRawPointer(x)
+        for block in 0..<blocks {
+            let base = weight + block * 20
+            let d = Float(Float16(bitPattern: base.loadUnaligned(as: UInt16.self)))
+            let m = Float(Float16(bitPattern: base.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
+            let packed = base.loadUnaligned(fromByteOffset: 4, as: SIMD16<UInt8>.self)
+            let low = SIMD16<Float>(SIMD16<Int32>(truncatingIfNeeded: packed & 0x0F)) * d + m
+            let high = SIMD16<Float>(SIMD16<Int32>(truncatingIfNeeded: packed &>> 4)) * d + m
+            sum += low * xs.loadUnaligned(fromByteOffset: block * 128, as: SIMD16<Float>.self)
+            sum += high * xs.loadUnaligned(fromByteOffset: block * 128 + 64, as: SIMD16<Float>.self)
+        }
+        return sum.sum()
+    }
+
+    @Test("Q4_1 kernel: 8-bit activations against float32 dequantised blocks, one thread")
+    func kernelChoice() throws {
+        var random = RandomBlocks(state: 1)
+        let (outputs, cols) = (1536, 576)
+        let weight = random.matrix(.q4_1, rows: outputs, cols: cols)
+        let x = random.activations(rows: 1, cols: cols)
+        var y = [Float](repeating: 0, count: outputs)
+        let repeats = 300
+        let saved = ComputeThreads.count
+        ComputeThreads.set(1)
+        defer { ComputeThreads.set(saved) }
+        let quantized = Self.seconds {
+            x.withUnsafeBufferPointer { xs in
+                y.withUnsafeMutableBufferPointer { ys in
+                    for _ in 0..<repeats { QuantizedProduct.apply(xs.baseAddress!, rows: 1, weight: weight, into: ys.baseAddress!, accumulate: false) }
+                }
+            }
+        }
+        let float = Self.seconds {
+            x.withUnsafeBufferPointer { xs in
+                y.withUnsafeMutableBufferPointer { ys in
+                    for _ in 0..<repeats {
+                        for o in 0..<outputs {
+                            ys[o] = Self.floatDotQ4_1(weight.base + o * weight.rowBytes, xs.baseAddress!, blocks: weight.blocksPerRow)
+                        }
+                    }
+                }
+            }
+        }
+        let gigabytes = Double(repeats * outputs * weight.rowBytes) / 1e9
+        print("kernel Q4_1 1536x576 m=1, 1 thread: int8 activations \(String(format: "%.1f", gigabytes / quantized)) GB/s, float32 blocks \(String(format: "%.1f", gigabytes / float)) GB/s")
+    }
+
+    @Test("Products of many rows: the kernel against dequantised row blocks through sgemm")
+    func manyRows() throws {
+        var random = RandomBlocks(state: 2)
+        let (outputs, cols) = (1536, 576)
+        let weight = random.matrix(.q4_1, rows: outputs, cols: cols)
+        for rows in [16, 64, 512] {
+            let x = random.activations(rows: rows, cols: cols)
+            var y = [Float](repeating: 0, count: rows * outputs)
+            let kernel = Self.seconds {
+                x.withUnsafeBufferPointer { xs in y.withUnsafeMutableBufferPointer {
+                    QuantizedProduct.apply(xs.baseAddress!, rows: rows, weight: weight, into: $0.baseAddress!, accumulate: false)
+                } }
+            }
+            let sgemm = Self.seconds {
+                x.withUnsafeBufferPointer { xs in y.withUnsafeMutableBufferPointer {
+                    QuantizedProduct.applyDequantizing(xs.baseAddress!, rows: rows, weight: weight, into: $0.baseAddress!, accumulate: false)
+                } }
+            }
+            print("Q4_1 1536x576, \(rows) rows: kernel \(String(format: "%.2f", kernel * 1000)) ms, dequantise+sgemm \(String(format: "%.2f", sgemm * 1000)) ms")
+        }
+    }
+
+    /// 128 prompt tokens, then 128 greedy tokens, one sequence.
+    static func decodeFigures(_ weights: ModelWeights, label: String) {
+        let transformer = Transformer(weights: weights)
+        let session = DecodeSession(model: .plain(transformer))
+        let prompt = (0..<128).map { Int32(200 + 37 * $0) }
+        try? session.add(GenerationRequest(id: "bench", promptIds: prompt, maxTokens: 129))
+        var steps = 0
+        let prefill = seconds { _ = session.step() }
+        let decode = seconds {
+            while !session.isEmpty { _ = session.step(); steps += 1 }
+        }
+        print("\(label): prefill 128 tokens \(String(format: "%.2f", prefill)) s, decode \(String(format: "%.1f", Double(steps) / decode)) tokens/s (\(steps) steps, \(ComputeThreads.count) threads)")
+    }
+
+    static func residentWeightBytes(_ weights: ModelWeights) -> Int {
+        func bytes(_ weight: LinearWeight) -> Int {
+            switch weight {
+            case .dense(let matrix): matrix.values.count * 4
+            case .quantized(let matrix): matrix.rows * matrix.rowBytes
+            }
+        }
+        let tied = weights.config.tieWordEmbeddings ? 0 : bytes(weights.outputHead)
+        return bytes(weights.embedding) + tied + weights.layers.reduce(0) { sum, layer in
+            sum + [layer.qProj, layer.kProj, layer.vProj, layer.oProj, layer.gateProj, layer.upProj, layer.downProj].map(bytes).reduce(0, +)
+                + 4 * (layer.inputNorm.count + layer.postAttentionNorm.count)
+        }
+    }
+
+    @Test("SmolLM2 Q4_1 decode: exact float32 weights against quantised weights")
+    func decodeSpeed() throws {
+        let exact = try SmolLM2ModelFile.file.get().weights
+        let quantized = try SmolLM2QuantizedFile.file.get().weights
+        print("weights held: exact \(Self.residentWeightBytes(exact) / 1_000_000) MB, quantised \(Self.residentWeightBytes(quantized) / 1_000_000) MB")
+        Self.decodeFigures(exact, label: "exact")
+        Self.decodeFigures(quantized, label: "quantised")
+    }
+}
