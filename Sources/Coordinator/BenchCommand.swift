@@ -93,9 +93,10 @@ enum BenchCommand {
             dataPath: settings.dataPath, tokenizer: tokenizer,
             count: max(longest, 2 * settings.decodeTokens, memorySequences * 512))
         let ggufBytes = try fileSize(settings.modelPath)
-        let weightValues = file.weights.layers.reduce(file.weights.embedding.values.count) { sum, layer in
+        let embedding = file.weights.embedding
+        let weightValues = file.weights.layers.reduce(embedding.rows * embedding.cols) { sum, layer in
             sum + [layer.qProj, layer.kProj, layer.vProj, layer.oProj, layer.gateProj, layer.upProj, layer.downProj]
-                .reduce(0) { $0 + $1.values.count }
+                .reduce(0) { $0 + $1.rows * $1.cols }
         }
         var members: [JSONMember] = [
             JSONMember("machine", .string(MachineDescription.current)),

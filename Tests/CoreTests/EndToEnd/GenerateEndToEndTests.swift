@@ -97,7 +97,9 @@ struct GenerateEndToEndTests {
         let golden = try Self.goldens()[0]
         let messages = try #require(golden.messages.arrayValue)
         let system = "Answer in French."
-        let withSystem = JSONValue.array([.object([JSONMember("role", .string("system")), JSONMember("content", .string(system))])] + messages)
+        // The aligned system message takes the place of the prompt's own.
+        let withSystem = JSONValue.array([.object([JSONMember("role", .string("system")), JSONMember("content", .string(system))])]
+                                         + messages.filter { $0["role"]?.stringValue != "system" })
         func generate(_ name: String, _ arguments: [String], messages: JSONValue = golden.messages) async throws -> JSONValue {
             let out = directory + "/\(name).jsonl"
             let outcome = try await RealignProcess.run(
