@@ -3,7 +3,8 @@ import Testing
 @testable import Core
 
 /// A job that computes for longer than the worker's `max.poll.interval.ms` (3 s here;
-/// librdkafka wants it no lower than `session.timeout.ms`): the worker stays in its group
+/// librdkafka wants it no lower than `session.timeout.ms`, whose heartbeats come every
+/// second so that a loaded machine does not lose the session): the worker stays in its group
 /// (its partitions paused, polling), so the job is answered once, committed, and the
 /// next job on the same partition is served. Without that, librdkafka takes the worker
 /// out of the group mid-job, the commit fails and the job comes back to be computed again.
@@ -15,7 +16,8 @@ struct LongJobTests {
         let directory = try SingleWorkerFleet.temporaryDirectory("long-job")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let fleet = try SingleWorkerFleet(models: [("smol", TestPaths.smolLM2)], logDirectory: "\(directory)/logs", runID: "long-job",
-                                          extraArguments: ["-X", "session.timeout.ms=3000", "-X", "max.poll.interval.ms=\(Self.maxPollIntervalMs)"])
+                                          extraArguments: ["-X", "session.timeout.ms=3000", "-X", "heartbeat.interval.ms=1000",
+                                                           "-X", "max.poll.interval.ms=\(Self.maxPollIntervalMs)"])
         let producer = try KafkaProducer(config: fleet.config)
         // Four sequences of 400 tokens: over 3 s on one thread in release (about 20 s on a
         // loaded 2-core machine).
