@@ -41,12 +41,15 @@ for kl in forward reverse; do
     $realign train --method trra --kl $kl --student $model --teacher "$out/teach" --lambda 2.0 --limit "$train" \
         --steps "$steps" --lr "$lr" --batch-tokens 1024 --out "$out/trra-$kl" --overwrite
 done
-# The longer forward run of the README's first TrRa run: 64 records, 20 steps at 2e-4.
-$realign train --method trra --student $model --teacher "$out/teach" --lambda 2.0 \
-    --steps 20 --lr 2e-4 --batch-tokens 2048 --out "$out/trra-forward-long" --overwrite
+# The longer forward run of the README's first TrRa run (64 records, 20 steps at 2e-4),
+# and the reverse KL with the same settings.
+for kl in forward reverse; do
+    $realign train --method trra --kl $kl --student $model --teacher "$out/teach" --lambda 2.0 \
+        --steps 20 --lr 2e-4 --batch-tokens 2048 --out "$out/trra-$kl-long" --overwrite
+done
 # The held-out prompts are the teacher's ref view: no brevity system message.
 $realign eval --model $model --model "$out/trra-forward/final" --model "$out/trra-reverse/final" \
-    --model "$out/trra-forward-long/final" \
+    --model "$out/trra-forward-long/final" --model "$out/trra-reverse-long/final" \
     --teacher "$out/teach-heldout" --teacher-lambda 2 --limit "$heldout" \
     --max-tokens "$max_tokens" --gen-batch 12 --out "$out/eval-trra.json"
 # For scale: the model asked for brevity by the system message (the aligned view).
@@ -70,3 +73,8 @@ $realign train --method inra --student $model --data "$out/short.json" \
     --steps "$inra_steps" --lr "$inra_lr" --batch-tokens 1024 --out "$out/inra" --overwrite
 $realign eval --model "$out/inra/final" --lambda 0,0.5,1,1.5 --teacher "$out/teach-heldout" --teacher-lambda 2 \
     --limit "$heldout" --max-tokens "$max_tokens" --gen-batch 12 --out "$out/eval-inra.json"
+# The longer InRa run (30 steps), judged below lambda 0 and past 1.
+$realign train --method inra --student $model --data "$out/short.json" \
+    --steps 30 --lr "$inra_lr" --batch-tokens 1024 --out "$out/inra-long" --overwrite
+$realign eval --model "$out/inra-long/final" --lambda -0.5,0,0.5,1,1.5,2 --teacher "$out/teach-heldout" --teacher-lambda 2 \
+    --limit "$heldout" --max-tokens "$max_tokens" --gen-batch 12 --out "$out/eval-inra-long.json"
