@@ -52,7 +52,9 @@ enum EvalCommand {
             let system = arguments.string("system")
             if system != nil, dataPath == nil { throw usage("--system applies to the prompts of --data") }
             let lambdas = try arguments.doubles("lambda")
-            if let bad = lambdas.first(where: { !$0.isFinite }) { throw usage("--lambda \(bad) is not a finite number") }
+            if let bad = lambdas.first(where: { !$0.isFinite || !TeacherJob.lambdaRange.contains($0) }) {
+                throw usage("--lambda \(bad) is not a finite number in [-10, 10]")
+            }
             let maxTokens = try arguments.int("max-tokens", in: 0...1_000_000) ?? 256
             let generationBatch = try arguments.int("gen-batch", in: 1...4096) ?? 8
             let budget = try arguments.int("batch-tokens", in: 1...10_000_000) ?? 4096

@@ -67,12 +67,14 @@ enum TeacherCommand {
             }
             let stop = StopSignal()
             let run = TeacherRun(options: options, stop: stop)
+            // An unreachable cluster is found before the run claims its output directory.
+            let admin = try brokers.map { _ in try KafkaAdmin(config: kafka, defaultTimeout: .seconds(10)) }
+            try admin?.checkReachable()
             let prepared = try run.prepare()
 
             let summary: TeacherRunSummary
             do {
-                if brokers != nil {
-                    let admin = try KafkaAdmin(config: kafka, defaultTimeout: .seconds(10))
+                if let admin {
                     summary = try await run.run(prepared, on: .init(kafka: kafka, topicCreator: admin, replyPartitions: partitions ?? 4, replicationFactor: -1))
                 } else {
                     let fleet = try EmbeddedFleet(

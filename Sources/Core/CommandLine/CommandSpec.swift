@@ -82,7 +82,7 @@ public struct CommandSpec: Sendable {
                     name = String(name[..<equals])
                 }
                 guard let match = options.first(where: { $0.name == name }) else {
-                    throw UsageError(command: name, message: "unknown option --\(name)")
+                    throw UsageError(command: self.name, message: "unknown option --\(name)")
                 }
                 option = match
             } else {

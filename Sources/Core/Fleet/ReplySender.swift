@@ -38,13 +38,21 @@ final class ReplySender: Sendable {
         }
     }
 
-    /// Refuses a `reply_to` naming one of the fleet's topics, before any compute.
+    /// Refuses a `reply_to` naming one of the fleet's topics or the cluster's internal ones, before any compute.
     func checkReplyTo(_ replyTo: String, jobID: String) throws {
         if let refusal = Self.refusal(ofReplyTo: replyTo, jobID: jobID, fleetTopics: fleetTopics) { throw refusal }
     }
 
     static func refusal(ofReplyTo replyTo: String, jobID: String, fleetTopics: Set<String>) -> JobError? {
-        fleetTopics.contains(replyTo) ? JobError(.badReplyTo, "'reply_to' \(replyTo) is one of the fleet's own topics", jobID: jobID) : nil
+        replyTopicProblem(replyTo, fleetTopics: fleetTopics).map { JobError(.badReplyTo, "'reply_to' \(replyTo) \($0)", jobID: jobID) }
+    }
+
+    /// Why no reply may go to `topic`, if it may not.
+    private static func replyTopicProblem(_ topic: String, fleetTopics: Set<String>) -> String? {
+        if fleetTopics.contains(topic) { return "is one of the fleet's own topics" }
+        // Kafka's own topics: __consumer_offsets, __transaction_state, ...
+        if topic.hasPrefix("__") { return "is an internal topic of the cluster" }
+        return nil
     }
 
     /// Answers a failed job: logs it, sends its error reply and, unless `copyToDLQ` is
@@ -58,7 +66,7 @@ final class ReplySender: Sendable {
             "error": .string(text), "topic": .string(message.topic), "partition": .integer(Int64(message.partition)),
             "offset": .integer(message.offset),
         ])
-        if let replyTo = error.replyTo ?? peeked.replyTo, !fleetTopics.contains(replyTo) {
+        if let replyTo = error.replyTo ?? peeked.replyTo, Self.replyTopicProblem(replyTo, fleetTopics: fleetTopics) == nil {
             let reply = ErrorReply(id: jobID, code: error.code, message: text)
             var headers = [
                 KafkaHeader(name: ReplyHeaders.contentType, string: ReplyHeaders.jsonContentType),

@@ -24,7 +24,14 @@ public struct RunStatusReader: Sendable {
         let deadline = ContinuousClock.now + timeout
         let replyTopic = topics.replies(runID)
         let metadata = try KafkaProducer(config: config)
-        guard let partitions = try metadata.partitionCount(topic: replyTopic, timeout: timeout) else {
+        let replyPartitions: Int?
+        do {
+            replyPartitions = try metadata.partitionCount(topic: replyTopic, timeout: timeout)
+        } catch KafkaError.queryFailed(_, let code) where code == .transport || code == .timedOut {
+            throw KafkaError.clusterUnreachable(bootstrapServers: config.bootstrapServers ?? "(no bootstrap.servers)",
+                                                timeoutMilliseconds: Int(timeout.kafkaMilliseconds))
+        }
+        guard let partitions = replyPartitions else {
             throw RunStatusError.noReplyTopic(runID: runID, topic: replyTopic)
         }
         let reader = try KafkaConsumer(config: config)

@@ -24,9 +24,12 @@ public final class KafkaAdmin: TopicCreator {
         try createTopics(names, partitions: partitions, replicationFactor: replicationFactor, timeout: defaultTimeout)
     }
 
-    /// Asks any broker for the cluster's brokers, so an unreachable cluster is told
-    /// apart from one that does not answer admin requests.
-    private func checkReachable(timeout: Duration) throws {
+    /// Asks any broker for the cluster's brokers (waiting at most `timeout`, default
+    /// `defaultTimeout`), so an unreachable cluster is told apart from one that does not
+    /// answer admin requests.
+    /// - Throws: `KafkaError.clusterUnreachable`.
+    public func checkReachable(timeout: Duration? = nil) throws {
+        let timeout = timeout ?? defaultTimeout
         var metadata: UnsafePointer<rd_kafka_metadata>?
         let result = rd_kafka_metadata(handle.pointer, 0, nil, &metadata, timeout.kafkaMilliseconds)
         if let metadata { rd_kafka_metadata_destroy(metadata) }

@@ -79,6 +79,8 @@ extension BadJobCase {
             // Its reply would come back to the worker as a job.
             deadLetterOnly("reply-to-the-jobs-topic", .badReplyTo, "'reply_to' \(topics.jobs) is one of the fleet's own topics",
                            bytes: Array(jobText(id: "reply-to-jobs", replyTo: topics.jobs, body: good).utf8)),
+            deadLetterOnly("reply-to-consumer-offsets", .badReplyTo, "'reply_to' __consumer_offsets is an internal topic of the cluster",
+                           bytes: Array(jobText(id: "reply-to-offsets", replyTo: "__consumer_offsets", body: good).utf8)),
             BadJobCase(name: "missing-id", bytes: Array(#"{"schema": 1, "kind": "teacher", "reply_to": "\#(replyTo)", "teacher": {\#(good)}}"#.utf8),
                        key: Array("no-id".utf8), code: .malformedJSON, replies: true, replyID: nil,
                        messageFragment: "'id' is missing"),
