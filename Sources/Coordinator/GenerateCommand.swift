@@ -52,6 +52,7 @@ enum GenerateCommand {
             template.ref = template.ref.map { ModelArgument($0).name }
             template.aligned = template.aligned.map { ModelArgument($0).name }
             let settings = try GenerationFleet.Settings(arguments, models: modelArguments)
+            try checkAdapter(template, settings)
 
             // One request per input, checked before anything starts.
             var requests: [(id: String, input: GenerateParameters.Input)] = []
@@ -82,6 +83,20 @@ enum GenerateCommand {
                 parameters.stream = true
                 return try await streamOne(parameters, client: fleet.client, out: out, stop: stop)
             }
+        }
+    }
+
+    /// With embedded workers the command knows which model has an adapter (an `--adapter`
+    /// file or an expanded directory), so InRa settings for a plain model are usage errors.
+    static func checkAdapter(_ template: GenerateParameters, _ settings: GenerationFleet.Settings) throws {
+        guard settings.brokers == nil, template.effectiveMode != .dera, let name = template.model,
+              let path = settings.models.first(where: { $0.name == name })?.path else { return }
+        let expanded = (try? InRaModel.declaredAdapterLayer(directory: path)) != nil
+        guard !expanded, !settings.adapters.contains(where: { $0.name == name }) else { return }
+        let remedy = "give --adapter \(name)=FILE or an expanded model (realign expand)"
+        if template.mode == .inra { throw UsageError(command: spec.name, message: "--mode inra: model \(name) has no adapter; \(remedy)") }
+        if template.lambda != nil {
+            throw UsageError(command: spec.name, message: "--lambda: model \(name) has no adapter, so it is plain; \(remedy), or use --ref/--aligned (dera)")
         }
     }
 

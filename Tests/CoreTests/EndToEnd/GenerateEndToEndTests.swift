@@ -137,6 +137,9 @@ struct GenerateEndToEndTests {
         for arguments in [
             ["--model", "smol=\(TestPaths.smolLM2)", "--prompt", "x", "--temperature", "-1"],
             ["--model", "smol=\(TestPaths.smolLM2)", "--prompt", "x", "--mode", "plain", "--lambda", "0.5"],
+            // No adapter: the model is plain.
+            ["--model", "smol=\(TestPaths.smolLM2)", "--prompt", "x", "--lambda", "0.5"],
+            ["--model", "smol=\(TestPaths.smolLM2)", "--prompt", "x", "--mode", "inra"],
             ["--model", "smol=\(TestPaths.smolLM2)", "--prompt", "x", "--messages", "[]"],
             ["--model", "smol=\(TestPaths.smolLM2)", "--data", "x.jsonl"],
             ["--model", "smol=/no/such/model.gguf", "--prompt", "x"],
