@@ -12,59 +12,16 @@ public enum Fusion {
     /// token id whose log-probability is wanted at each row (`T` ids).
     public static func fuse(ref: Matrix, aligned: Matrix, lambdas: [Double], topK: Int, targets: [Int32]) -> [FusedTargets] {
         checkShapes(ref: ref, aligned: aligned)
-        let rows = ref.rows
-        let vocab = ref.cols
-        precondition(topK >= 1 && topK <= vocab, "top-k \(topK) outside 1...\(vocab)")
-        precondition(targets.count == rows, "\(targets.count) target ids for \(rows) rows")
-        for target in targets {
-            precondition(target >= 0 && Int(target) < vocab, "target id \(target) outside the vocabulary of \(vocab)")
-        }
-        let lambdaCount = lambdas.count
-        guard rows > 0 else {
-            return lambdas.map { FusedTargets(lambda: $0, topK: topK, topKIds: [], topKLogProbs: [], targetLogProbs: []) }
-        }
-        var ids = [Int32](repeating: 0, count: lambdaCount * rows * topK)
-        var logProbs = [Float](repeating: 0, count: lambdaCount * rows * topK)
-        var targetLogProbs = [Float](repeating: 0, count: lambdaCount * rows)
-
-        ref.values.withUnsafeBufferPointer { refBuffer in
-            aligned.values.withUnsafeBufferPointer { alignedBuffer in
-                ids.withUnsafeMutableBufferPointer { idBuffer in
-                    logProbs.withUnsafeMutableBufferPointer { logProbBuffer in
-                        targetLogProbs.withUnsafeMutableBufferPointer { targetBuffer in
-                            let refBase = refBuffer.baseAddress!
-                            let alignedBase = alignedBuffer.baseAddress!
-                            let idBase = idBuffer.baseAddress!
-                            let logProbBase = logProbBuffer.baseAddress!
-                            let targetBase = targetBuffer.baseAddress!
-                            ParallelLoop.run(count: rows) { row in
-                                let z = UnsafeMutablePointer<Float>.allocate(capacity: vocab)
-                                defer { z.deallocate() }
-                                var selection = TopKSelection(k: topK)
-                                for (l, lambda) in lambdas.enumerated() {
-                                    let shift = fuseRow(
-                                        ref: refBase + row * vocab, aligned: alignedBase + row * vocab,
-                                        lambda: lambda, count: vocab, into: z)
-                                    let out = (l * rows + row) * topK
-                                    for (rank, entry) in selection.select(z, count: vocab).enumerated() {
-                                        idBase[out + rank] = entry.index
-                                        logProbBase[out + rank] = shift.logProb(entry.value)
-                                    }
-                                    targetBase[l * rows + row] = shift.logProb(z[Int(targets[row])])
-                                }
-                            }
-                        }
-                    }
+        let accumulator = FusionAccumulator(rows: ref.rows, vocab: ref.cols, lambdas: lambdas, topK: topK, targets: targets)
+        if ref.rows > 0 {
+            ref.values.withUnsafeBufferPointer { refBuffer in
+                aligned.values.withUnsafeBufferPointer { alignedBuffer in
+                    accumulator.absorb(ref: refBuffer.baseAddress!, aligned: alignedBuffer.baseAddress!,
+                                       rowStride: ref.cols, columns: 0..<ref.cols)
                 }
             }
         }
-        return lambdas.enumerated().map { l, lambda in
-            FusedTargets(
-                lambda: lambda, topK: topK,
-                topKIds: Array(ids[l * rows * topK..<(l + 1) * rows * topK]),
-                topKLogProbs: Array(logProbs[l * rows * topK..<(l + 1) * rows * topK]),
-                targetLogProbs: Array(targetLogProbs[l * rows..<(l + 1) * rows]))
-        }
+        return accumulator.finish()
     }
 
     /// The full fused log-probabilities `log_softmax(λ·aligned + (1−λ)·ref)` per row,
@@ -114,6 +71,16 @@ public enum Fusion {
         ref: UnsafePointer<Float>, aligned: UnsafePointer<Float>, lambda: Double, count: Int,
         into z: UnsafeMutablePointer<Float>
     ) -> LogSoftmaxShift {
+        let maximum = fuse(ref: ref, aligned: aligned, lambda: lambda, count: count, into: z)
+        let sum = sumOfExponentials(z, count: count, shiftedBy: maximum)
+        return LogSoftmaxShift(maximum: maximum, logSum: Float(log(sum)))
+    }
+
+    /// Writes `z = λ·aligned + (1−λ)·ref` for `count` entries and returns their maximum.
+    static func fuse(
+        ref: UnsafePointer<Float>, aligned: UnsafePointer<Float>, lambda: Double, count: Int,
+        into z: UnsafeMutablePointer<Float>
+    ) -> Float {
         let alignedWeight = Float(lambda)
         let refWeight = Float(1 - lambda)
         let wide = count & ~7
@@ -131,8 +98,13 @@ public enum Fusion {
             maximum = max(maximum, z[i])
             i += 1
         }
+        return maximum
+    }
+
+    /// `Σ exp(z − maximum)` over `count` entries, summed in Double.
+    static func sumOfExponentials(_ z: UnsafePointer<Float>, count: Int, shiftedBy maximum: Float) -> Double {
         var sum: Double = 0
         for j in 0..<count { sum += Double(exp(z[j] - maximum)) }
-        return LogSoftmaxShift(maximum: maximum, logSum: Float(log(sum)))
+        return sum
     }
 }

@@ -1,6 +1,7 @@
 /// Picks the `k` largest values of a row in O(n log k) with a bounded min-heap, without
-/// sorting the row. Order: larger value first; equal values by lower index first, so the
-/// result is deterministic when logits tie exactly (tied embedding rows).
+/// sorting the row; the row may come in pieces (`offer`, as the blocked fusion has it).
+/// Order: larger value first; equal values by lower index first, so the result is
+/// deterministic when logits tie exactly (tied embedding rows).
 struct TopKSelection {
     let k: Int
     /// Heap of (value, index), the worst kept entry at the root.
@@ -24,15 +25,36 @@ struct TopKSelection {
     /// The indices and values of the `k` best entries of `row[0..<count]`, best first.
     mutating func select(_ row: UnsafePointer<Float>, count: Int) -> [(index: Int32, value: Float)] {
         precondition(k >= 1 && k <= count, "top-\(k) of \(count) values")
+        reset()
+        offer(row, count: count, firstIndex: 0)
+        return ranked()
+    }
+
+    /// Forgets every entry offered so far.
+    mutating func reset() {
         values.removeAll(keepingCapacity: true)
         indices.removeAll(keepingCapacity: true)
-        for i in 0..<k { push(row[i], Int32(i)) }
-        for i in k..<count {
+    }
+
+    /// Offers `row[0..<count]` as the entries `firstIndex ..< firstIndex + count` of a
+    /// longer row whose pieces come in index order (so ties still go to the lower index).
+    mutating func offer(_ row: UnsafePointer<Float>, count: Int, firstIndex: Int) {
+        var i = 0
+        while i < count && values.count < k {
+            push(row[i], Int32(firstIndex + i))
+            i += 1
+        }
+        while i < count {
             let value = row[i]
             // Later indices lose ties, so only a strictly larger value displaces the root.
-            if value > values[0] { replaceRoot(value, Int32(i)) }
+            if value > values[0] { replaceRoot(value, Int32(firstIndex + i)) }
+            i += 1
         }
-        return zip(indices, values).map { (index: $0, value: $1) }
+    }
+
+    /// The entries kept so far, best first.
+    func ranked() -> [(index: Int32, value: Float)] {
+        zip(indices, values).map { (index: $0, value: $1) }
             .sorted { Self.ranksBefore($0.value, $0.index, $1.value, $1.index) }
     }
 

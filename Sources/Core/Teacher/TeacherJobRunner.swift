@@ -1,7 +1,7 @@
 /// Runs teacher jobs on the models a worker serves: renders both views of every
 /// sequence, checks what needs the models (names, tokenizers, token ids, lengths, reply
-/// size) before any compute, then one forward pass per model over the whole job and
-/// the fusion for every lambda.
+/// size) before any compute, then the forward passes and the fusion for every lambda
+/// (`TeacherFusion`).
 public struct TeacherJobRunner: Sendable {
     public let models: [String: ServedModel]
     /// The largest reply payload the broker takes (`message.max.bytes`).
@@ -59,35 +59,12 @@ public struct TeacherJobRunner: Sendable {
             throw fail(.replyTooLarge, "the reply would take \(replyBytes) bytes (\(rowCount) response rows, \(job.lambdas.count) lambdas, top \(job.topK)), over the limit of \(maxReplyBytes)")
         }
 
-        let forwardStarted = ContinuousClock.now
-        let refLogits: [Matrix]
-        let alignedLogits: [Matrix]
-        if sharedView {
-            refLogits = ref.transformer.logits(sequences: refViews.map(\.ids), rows: refViews.map(\.responseRows))
-            alignedLogits = refLogits
-        } else if ref === aligned {
-            // One model, two prompts: both views in one batch, so each weight is read once.
-            let views = refViews + alignedViews
-            let both = ref.transformer.logits(sequences: views.map(\.ids), rows: views.map(\.responseRows))
-            refLogits = Array(both[..<refViews.count])
-            alignedLogits = Array(both[refViews.count...])
-        } else {
-            refLogits = ref.transformer.logits(sequences: refViews.map(\.ids), rows: refViews.map(\.responseRows))
-            alignedLogits = aligned.transformer.logits(sequences: alignedViews.map(\.ids), rows: alignedViews.map(\.responseRows))
+        let fusion = TeacherFusion(ref: ref, aligned: aligned, lambdas: job.lambdas, topK: job.topK)
+        let (fused, timing) = fusion.run(refViews: refViews, alignedViews: alignedViews, sharedView: sharedView)
+        let perLambda = zip(job.lambdaTags, fused).map { tag, targets in
+            LambdaTargets(tag: tag, topKIDs: targets.topKIds, topKLogprobs: targets.topKLogProbs,
+                          targetLogprob: targets.targetLogProbs)
         }
-
-        let fusionStarted = ContinuousClock.now
-        var perLambda = job.lambdaTags.map { LambdaTargets(tag: $0, topKIDs: [], topKLogprobs: [], targetLogprob: []) }
-        for (index, view) in refViews.enumerated() {
-            let fused = Fusion.fuse(ref: refLogits[index], aligned: alignedLogits[index], lambdas: job.lambdas,
-                                    topK: job.topK, targets: Array(view.responseIDs))
-            for (l, targets) in fused.enumerated() {
-                perLambda[l].topKIDs += targets.topKIds
-                perLambda[l].topKLogprobs += targets.topKLogProbs
-                perLambda[l].targetLogprob += targets.targetLogProbs
-            }
-        }
-        let timing = TeacherJobTiming(forward: fusionStarted - forwardStarted, fusion: ContinuousClock.now - fusionStarted)
         var inputOffsets: [Int64] = [0]
         var seqOffsets: [Int64] = [0]
         for view in refViews {

@@ -30,6 +30,32 @@ enum Linear {
         }
     }
 
+    /// `y[rows, outputs.count] = x · W[outputs]ᵀ`: the outputs `outputs` of the weight
+    /// alone (a block of the output head's vocabulary). Always the exact float32 weight
+    /// values through sgemm; quantised rows are dequantised for the block.
+    static func apply(
+        _ x: UnsafePointer<Float>, rows: Int, weight: LinearWeight, outputs: Range<Int>, into y: UnsafeMutablePointer<Float>
+    ) {
+        precondition(outputs.lowerBound >= 0 && outputs.upperBound <= weight.rows, "outputs \(outputs) of \(weight.rows)")
+        guard rows > 0, !outputs.isEmpty else { return }
+        let cols = weight.cols
+        func product(_ w: UnsafePointer<Float>) {
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasTrans,
+                Int32(rows), Int32(outputs.count), Int32(cols),
+                1, x, Int32(cols), w, Int32(cols),
+                0, y, Int32(outputs.count))
+        }
+        switch weight {
+        case .dense(let matrix):
+            matrix.values.withUnsafeBufferPointer { product($0.baseAddress! + outputs.lowerBound * cols) }
+        case .quantized(let matrix):
+            let scratch = ScratchBuffer(count: outputs.count * cols)
+            ParallelLoop.run(count: outputs.count) { i in matrix.decodeRow(outputs.lowerBound + i, into: scratch.pointer + i * cols) }
+            product(scratch.pointer)
+        }
+    }
+
     /// `y[rows, out] = x[rows, in] · weight[out, in]ᵀ`, plus `bias` when given. With
     /// `accumulate` the product is added to what `y` holds (a residual connection in
     /// the same pass over `y`).

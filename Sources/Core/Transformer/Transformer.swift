@@ -41,6 +41,20 @@ public final class Transformer: Sendable {
     /// only over the requested rows, in one matrix product for the whole batch.
     /// `firstLayer` 1 skips decoder layer 0 (the unaligned stream of an InRa model).
     public func logits(sequences: [[Int32]], rows: [Range<Int>], firstLayer: Int = 0) -> [Matrix] {
+        let selected = headInputs(sequences: sequences, rows: rows, firstLayer: firstLayer)
+        let vocab = weights.outputHead.rows
+        let logits = selected.rows == 0 ? [] : selected.values.withUnsafeBufferPointer { outputHead($0.baseAddress!, rows: selected.rows) }
+        var start = 0
+        return rows.map { range in
+            defer { start += range.count }
+            return Matrix(rows: range.count, cols: vocab,
+                          values: Array(logits[start * vocab..<(start + range.count) * vocab]))
+        }
+    }
+
+    /// The output head's input at the requested rows of each sequence (see `logits`):
+    /// the final-norm states, stacked in order, `[Σ rows[s].count, hidden]`.
+    public func headInputs(sequences: [[Int32]], rows: [Range<Int>], firstLayer: Int = 0) -> Matrix {
         precondition(rows.count == sequences.count, "\(rows.count) row ranges for \(sequences.count) sequences")
         for (s, range) in rows.enumerated() {
             precondition(range.lowerBound >= 0 && range.upperBound <= sequences[s].count,
@@ -49,7 +63,6 @@ public final class Transformer: Sendable {
         let batch = TokenBatch(sequences: sequences)
         let hidden = run(batch: batch, firstLayer: firstLayer, observer: nil)
         let width = config.hiddenSize
-        let vocab = weights.outputHead.rows
         let total = rows.reduce(0) { $0 + $1.count }
         var selected = [Float]()
         selected.reserveCapacity(total * width)
@@ -57,13 +70,14 @@ public final class Transformer: Sendable {
             let first = batch.offsets[s] + range.lowerBound
             selected += hidden[first * width..<(first + range.count) * width]
         }
-        let logits = total == 0 ? [] : selected.withUnsafeBufferPointer { outputHead($0.baseAddress!, rows: total) }
-        var start = 0
-        return rows.map { range in
-            defer { start += range.count }
-            return Matrix(rows: range.count, cols: vocab,
-                          values: Array(logits[start * vocab..<(start + range.count) * vocab]))
-        }
+        return Matrix(rows: total, cols: width, values: selected)
+    }
+
+    /// The logits of the vocabulary entries `columns` alone for `rows` head inputs
+    /// (`headInputs` rows): `[rows, columns.count]` into `logits`. With the exact weight
+    /// values on either precision.
+    public func headLogits(_ inputs: UnsafePointer<Float>, rows: Int, columns: Range<Int>, into logits: UnsafeMutablePointer<Float>) {
+        Linear.apply(inputs, rows: rows, weight: weights.outputHead, outputs: columns, into: logits)
     }
 
     /// The residual stream of one sequence: the embedding output, then the stream after

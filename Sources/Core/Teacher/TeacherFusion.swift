@@ -1,0 +1,113 @@
+/// The forward passes and the fusion of one teacher job, in bounded memory: the
+/// sequences go through the models in groups of about `groupTokens` tokens, and each
+/// group's output head runs a block of `headColumns` vocabulary entries at a time,
+/// straight into the fusion (`FusionAccumulator`). So a worker holds one group's
+/// activations and one block of logits per view, never a logit matrix of every response
+/// row (at 49,152 entries a row, a job's would be several times the weights).
+struct TeacherFusion {
+    /// Tokens of one group's forward pass, both views together: enough rows for the
+    /// products to run at sgemm speed, few enough that the activations stay small.
+    static let groupTokens = 1024
+    /// Vocabulary entries per block of the output head: a block of weights (576 KB at
+    /// SmolLM2's width) stays in cache while sgemm streams the group's rows past it.
+    static let headColumns = 256
+
+    let ref: ServedModel
+    let aligned: ServedModel
+    let lambdas: [Double]
+    let topK: Int
+
+    /// The targets per λ of `refViews` (each view's response rows, in order) fused with
+    /// `alignedViews`, and the time of the forward passes (output head included) and of
+    /// the fusion. `sharedView`: the aligned view is the reference view, one pass serves both.
+    func run(refViews: [RenderedSequence], alignedViews: [RenderedSequence], sharedView: Bool)
+        -> (targets: [FusedTargets], timing: TeacherJobTiming)
+    {
+        let vocab = ref.transformer.weights.outputHead.rows
+        precondition(aligned.transformer.weights.outputHead.rows == vocab, "the two models' vocabularies differ")
+        var targets = lambdas.map { FusedTargets(lambda: $0, topK: topK, topKIds: [], topKLogProbs: [], targetLogProbs: []) }
+        var timing = TeacherJobTiming(forward: .zero, fusion: .zero)
+        let clock = ContinuousClock()
+        for group in groups(refViews: refViews, alignedViews: alignedViews, sharedView: sharedView) {
+            let groupRef = group.map { refViews[$0] }
+            let groupAligned = group.map { alignedViews[$0] }
+            let rows = groupRef.reduce(0) { $0 + $1.responseRows.count }
+            guard rows > 0 else { continue }
+            var refInputs = Matrix(zeros: 0, 0)
+            var alignedInputs = Matrix(zeros: 0, 0)
+            timing.forward += clock.measure {
+                (refInputs, alignedInputs) = headInputs(groupRef, groupAligned, sharedView: sharedView)
+            }
+            let accumulator = FusionAccumulator(rows: rows, vocab: vocab, lambdas: lambdas, topK: topK,
+                                                targets: groupRef.flatMap(\.responseIDs))
+            let refBlock = ScratchBuffer(count: rows * Self.headColumns)
+            let alignedBlock = sharedView ? refBlock : ScratchBuffer(count: rows * Self.headColumns)
+            refInputs.values.withUnsafeBufferPointer { refInputs in
+                alignedInputs.values.withUnsafeBufferPointer { alignedInputs in
+                    for first in stride(from: 0, to: vocab, by: Self.headColumns) {
+                        let columns = first..<min(vocab, first + Self.headColumns)
+                        timing.forward += clock.measure {
+                            ref.transformer.headLogits(refInputs.baseAddress!, rows: rows, columns: columns, into: refBlock.pointer)
+                            if !sharedView {
+                                aligned.transformer.headLogits(alignedInputs.baseAddress!, rows: rows, columns: columns,
+                                                               into: alignedBlock.pointer)
+                            }
+                        }
+                        timing.fusion += clock.measure {
+                            accumulator.absorb(ref: refBlock.pointer, aligned: alignedBlock.pointer,
+                                               rowStride: columns.count, columns: columns)
+                        }
+                    }
+                }
+            }
+            timing.fusion += clock.measure {
+                for (l, fused) in accumulator.finish().enumerated() {
+                    targets[l].topKIds += fused.topKIds
+                    targets[l].topKLogProbs += fused.topKLogProbs
+                    targets[l].targetLogProbs += fused.targetLogProbs
+                }
+            }
+        }
+        return (targets, timing)
+    }
+
+    /// Consecutive sequences, as few groups as keep each under `groupTokens` (both
+    /// views' tokens; a longer sequence is a group of its own).
+    private func groups(refViews: [RenderedSequence], alignedViews: [RenderedSequence], sharedView: Bool) -> [[Int]] {
+        var groups: [[Int]] = []
+        var current: [Int] = []
+        var tokens = 0
+        for index in refViews.indices {
+            let cost = refViews[index].ids.count + (sharedView ? 0 : alignedViews[index].ids.count)
+            if !current.isEmpty && tokens + cost > Self.groupTokens {
+                groups.append(current)
+                current = []
+                tokens = 0
+            }
+            current.append(index)
+            tokens += cost
+        }
+        if !current.isEmpty { groups.append(current) }
+        return groups
+    }
+
+    /// Both views' head inputs at their response rows. With one model and two prompts,
+    /// both views go in one batch, so each weight is read once.
+    private func headInputs(_ refViews: [RenderedSequence], _ alignedViews: [RenderedSequence], sharedView: Bool)
+        -> (ref: Matrix, aligned: Matrix)
+    {
+        if sharedView {
+            let inputs = ref.transformer.headInputs(sequences: refViews.map(\.ids), rows: refViews.map(\.responseRows))
+            return (inputs, inputs)
+        }
+        if ref === aligned {
+            let views = refViews + alignedViews
+            let both = ref.transformer.headInputs(sequences: views.map(\.ids), rows: views.map(\.responseRows))
+            let half = both.values.count / 2
+            return (Matrix(rows: both.rows / 2, cols: both.cols, values: Array(both.values[..<half])),
+                    Matrix(rows: both.rows / 2, cols: both.cols, values: Array(both.values[half...])))
+        }
+        return (ref.transformer.headInputs(sequences: refViews.map(\.ids), rows: refViews.map(\.responseRows)),
+                aligned.transformer.headInputs(sequences: alignedViews.map(\.ids), rows: alignedViews.map(\.responseRows)))
+    }
+}
