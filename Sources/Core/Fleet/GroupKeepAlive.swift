@@ -8,11 +8,15 @@ import Synchronization
 /// within that interval is taken out of the group: its partitions go to other members,
 /// its commit fails, and the job is delivered again - and computed again, without end
 /// when every attempt takes as long. So once a job has run for `startAfter` (short jobs
-/// pay nothing), a thread pauses every assigned partition and polls: the group is
-/// served, nothing new is fetched. A message `poll` returns anyway (from a partition
-/// assigned during the job, before it could be paused) is handed back, to be handled
-/// next. When the job ends the partitions it paused are resumed, from the message after
-/// the last one returned (or, those the group took away meanwhile, when it gives them back).
+/// pay nothing), a thread polls: the group is served. The first message it gets is
+/// kept to be handled next, and from then on every assigned partition is paused, so
+/// nothing more is fetched. Holding the next message matters: librdkafka fetches a
+/// resumed partition again only on its broker thread's next round, up to a second
+/// later, and the worker would sit idle that long after every long job. A message
+/// `poll` returns after the pause (from a partition assigned during the job, before it
+/// could be paused) is kept too. When the job ends the partitions it paused are
+/// resumed, from the message after the last one returned (or, those the group took away
+/// meanwhile, when it gives them back).
 enum GroupKeepAlive {
     private final class State: Sendable {
         struct Values {
@@ -23,6 +27,10 @@ enum GroupKeepAlive {
         }
         let values = Mutex(Values())
     }
+
+    /// How long one poll of the keep-alive thread waits: also how long the end of a job
+    /// may wait for the thread to stop.
+    static let pollTimeout = Duration.milliseconds(25)
 
     /// Runs `work` (on the calling task) while keeping `consumer` in its group; returns
     /// the messages polled meanwhile, in the order they came.
@@ -36,15 +44,18 @@ enum GroupKeepAlive {
                 return
             }
             do {
-                // Every time: a rebalance during the job assigns partitions unpaused.
-                let assigned = try consumer.assignment()
-                try consumer.pause(assigned)
-                let first = state.values.withLock { values in
-                    defer { values.paused.formUnion(assigned); values.announced = true }
-                    return !values.announced
+                let (holding, first) = state.values.withLock { values in
+                    defer { values.announced = true }
+                    return (!values.early.isEmpty, !values.announced)
                 }
-                if first { Log.info("job running long: partitions paused, polling to stay in the group") }
-                if let message = try consumer.poll(timeout: .milliseconds(100)) {
+                if first { Log.info("job running long: polling to stay in the group") }
+                if holding {
+                    // Every time: a rebalance during the job assigns partitions unpaused.
+                    let assigned = try consumer.assignment()
+                    try consumer.pause(assigned)
+                    state.values.withLock { $0.paused.formUnion(assigned) }
+                }
+                if let message = try consumer.poll(timeout: pollTimeout) {
                     state.values.withLock { $0.early.append(message) }
                 }
             } catch {
