@@ -5,7 +5,8 @@
   transformers' own GGUF loader: a full-sequence forward (logits at every position, as
   `model(input_ids)` returns them) at each length, tokens/s.
 - llama.cpp through llama-cpp-python on the same GGUF: greedy generation of as many
-  tokens as `realign bench` generated, after the same prompt.
+  tokens as `realign bench` generated, after the same prompt (its tokens compared with
+  ours with weights kept quantised, the same blocks it computes on).
 
 Both get the same thread count as our side (torch.set_num_threads; n_threads and
 n_threads_batch) and are timed as our side is: the fastest of several repetitions after
@@ -130,7 +131,8 @@ def main():
         result["torch"] = torch_forward(arguments.model, ids, inputs["lengths"], threads, ours_argmax)
     if "llama" not in skip:
         prompt = ids[:inputs["decode_prompt_tokens"]]
-        ours_ids = ours.get("decode", {}).get("plain", {}).get("token_ids", [])
+        # Ours with weights kept quantised: the same blocks llama.cpp computes on.
+        ours_ids = ours.get("decode", {}).get("quantized", {}).get("plain", {}).get("token_ids", [])
         result["llama_cpp"] = llama_decode(arguments.model, prompt, inputs["decode_tokens"], threads, ours_ids)
     with open(arguments.out, "w") as file:
         json.dump(result, file, indent=1)

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # `make bench`: our figures (`realign bench`) and the peers' (bench/peers.py: PyTorch +
 # transformers, llama.cpp) on the same machine, one after the other, then
-# bench/RESULTS.md and bench/results.json (bench/report.py).
+# bench/RESULTS.md and bench/results.json (bench/report.py). Decode and worker memory are
+# measured twice, with the weights dequantised to f32 and kept quantised
+# (REALIGN_WEIGHTS=quantized, as llama.cpp computes on the file's blocks); the issue's
+# targets use the quantised figures, the f32 ones are rows of their own.
 #
 # The peers are installed from PyPI into their own venv (BENCH_VENV, default
 # .build/bench-venv): torch (PyPI's CUDA build, several GB; it runs on the CPU),

@@ -29,8 +29,11 @@ enum BenchCommand {
         (logits at every position; FLOPs 2mnk per product, causal attention at half); greedy \
         decode, plain and InRa (identity adapter, lambda 0.5: two streams); the peak RSS \
         (VmHWM) of a worker process serving 512-token teacher jobs, plain and InRa (GGUF + \
-        adapter-only file); teacher runs of the demo's settings on 1 and 2 worker processes \
-        of one thread each, after a warm-up run, with the forward-pass time the workers log.
+        adapter-only file). Decode and worker memory are measured for both weight precisions: \
+        exact (dequantised to f32) and quantized (the file's blocks kept mapped; the workers \
+        get REALIGN_WEIGHTS). Teacher forcing and the fleet run on exact weights: teacher runs \
+        of the demo's settings on 1 and 2 worker processes of one thread each, after a warm-up \
+        run, with the forward-pass time the workers log.
         Exit status: 0 measured, 1 failure, 2 usage error.
         """)
 
@@ -93,11 +96,8 @@ enum BenchCommand {
             dataPath: settings.dataPath, tokenizer: tokenizer,
             count: max(longest, 2 * settings.decodeTokens, memorySequences * 512))
         let ggufBytes = try fileSize(settings.modelPath)
-        let embedding = file.weights.embedding
-        let weightValues = file.weights.layers.reduce(embedding.rows * embedding.cols) { sum, layer in
-            sum + [layer.qProj, layer.kProj, layer.vProj, layer.oProj, layer.gateProj, layer.upProj, layer.downProj]
-                .reduce(0) { $0 + $1.rows * $1.cols }
-        }
+        // The same file a second time, its blocks kept mapped: decode's fast path.
+        let quantized = try ModelLoader.load(path: settings.modelPath, precision: .quantized)
         var members: [JSONMember] = [
             JSONMember("machine", .string(MachineDescription.current)),
             JSONMember("date", .string(Date().ISO8601Format())),
@@ -105,7 +105,8 @@ enum BenchCommand {
             JSONMember("model", .string(settings.modelPath)),
             JSONMember("gguf_bytes", .integer(Int64(ggufBytes))),
             JSONMember("vocab_size", .integer(Int64(config.vocabSize))),
-            JSONMember("f32_weight_bytes", .integer(Int64(weightValues * 4))),
+            JSONMember("f32_weight_bytes", .integer(Int64(WeightFootprint.bytes(of: file.weights)))),
+            JSONMember("quantized_weight_bytes", .integer(Int64(WeightFootprint.bytes(of: quantized.weights)))),
             JSONMember("inputs", object([
                 "ids": .array(ids.map { .integer(Int64($0)) }),
                 "lengths": .array(settings.lengths.map { .integer(Int64($0)) }),
@@ -124,8 +125,13 @@ enum BenchCommand {
                 Transformer(weights: file.weights), ids: ids, lengths: settings.lengths, ceilings: forwardCeilings)))
         }
         if sections.contains("decode") {
-            members.append(JSONMember("decode", try measureDecode(file.weights, prompt: Array(ids.prefix(settings.decodeTokens)),
-                                                                  tokens: settings.decodeTokens)))
+            let prompt = Array(ids.prefix(settings.decodeTokens))
+            var decode: [JSONMember] = []
+            for (precision, weights) in [(WeightPrecision.exact, file.weights), (.quantized, quantized.weights)] {
+                decode.append(JSONMember(precision.rawValue, try measureDecode(
+                    weights, precision: precision, prompt: prompt, tokens: settings.decodeTokens)))
+            }
+            members.append(JSONMember("decode", .object(decode)))
         }
         if sections.contains("memory") {
             members.append(JSONMember("worker_memory", try await measureMemory(
@@ -187,14 +193,14 @@ enum BenchCommand {
 
     /// Plain decode, and InRa decode with an identity adapter at lambda 0.5 (both
     /// streams run; the identity adapter makes them agree, so the tokens must be the
-    /// plain ones).
-    static func measureDecode(_ weights: ModelWeights, prompt: [Int32], tokens: Int) throws -> JSONValue {
+    /// plain ones), on weights held at `precision`.
+    static func measureDecode(_ weights: ModelWeights, precision: WeightPrecision, prompt: [Int32], tokens: Int) throws -> JSONValue {
         let plain = try DecodeBenchmark.measure(model: .plain(Transformer(weights: weights)), prompt: prompt,
                                                 tokens: tokens, repetitions: 3)
-        progress("decode plain: \(format(plain.tokensPerSecond)) tokens/s")
+        progress("decode plain, \(precision.rawValue) weights: \(format(plain.tokensPerSecond)) tokens/s")
         let inraModel = InRaModel(base: weights, adapter: InRaAdapter.identity(copying: weights.layers[0]))
         let inra = try DecodeBenchmark.measure(model: .inra(inraModel), prompt: prompt, tokens: tokens, lambda: 0.5, repetitions: 3)
-        progress("decode InRa: \(format(inra.tokensPerSecond)) tokens/s")
+        progress("decode InRa, \(precision.rawValue) weights: \(format(inra.tokensPerSecond)) tokens/s")
         func json(_ run: DecodeBenchmark.Measurement) -> JSONValue {
             object([
                 "prompt_tokens": .integer(Int64(run.promptTokens)), "generated_tokens": .integer(Int64(run.generatedTokens)),
@@ -212,7 +218,8 @@ enum BenchCommand {
     }
 
     /// A worker process serving teacher jobs of 512-token sequences (half prompt, half
-    /// response), plain and as InRa (GGUF + adapter-only file), with its peak RSS.
+    /// response), plain and as InRa (GGUF + adapter-only file), with its peak RSS, for
+    /// each weight precision.
     static func measureMemory(_ file: ModelFile, settings: Settings, sequences: [[Int32]]) async throws -> JSONValue {
         let directory = settings.workDirectory + "/memory"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -226,22 +233,27 @@ enum BenchCommand {
         }
         let adapterPath = try InRaExpansion.expand(file, into: directory + "/adapter", adapterOnly: true)[0]
         var members: [JSONMember] = [JSONMember("adapter_bytes", .integer(Int64(try fileSize(adapterPath))))]
-        for (label, adapter) in [("plain", nil), ("inra", adapterPath)] as [(String, String?)] {
-            let run = try await FleetBenchmark.run(.init(
-                workers: 1, threadsPerWorker: settings.threads, model: ("smol", settings.modelPath), adapter: adapter,
-                dataPath: dataPath, limit: nil, alignedSystem: nil, lambdas: [0.5, 2], topK: 32,
-                directory: directory + "/" + label))
-            progress("worker memory \(label): peak RSS \(format(Double(run.peakResidentBytes[0]) / 1e6)) MB")
-            members.append(JSONMember(label, object([
-                "peak_rss_bytes": .integer(Int64(run.peakResidentBytes[0])), "sequences": .integer(Int64(run.sequences)),
-                "tokens": .integer(Int64(run.tokens)), "jobs": .integer(Int64(run.jobs)),
-                "sequence_tokens": .integer(512), "threads": .integer(Int64(settings.threads)),
-            ])))
+        for precision in [WeightPrecision.exact, .quantized] {
+            var runs: [JSONMember] = []
+            for (label, adapter) in [("plain", nil), ("inra", adapterPath)] as [(String, String?)] {
+                let run = try await FleetBenchmark.run(.init(
+                    workers: 1, threadsPerWorker: settings.threads, model: ("smol", settings.modelPath), adapter: adapter,
+                    dataPath: dataPath, limit: nil, alignedSystem: nil, lambdas: [0.5, 2], topK: 32, weights: precision,
+                    directory: directory + "/\(precision.rawValue)-\(label)"))
+                progress("worker memory \(label), \(precision.rawValue) weights: peak RSS \(format(Double(run.peakResidentBytes[0]) / 1e6)) MB")
+                runs.append(JSONMember(label, object([
+                    "peak_rss_bytes": .integer(Int64(run.peakResidentBytes[0])), "sequences": .integer(Int64(run.sequences)),
+                    "tokens": .integer(Int64(run.tokens)), "jobs": .integer(Int64(run.jobs)),
+                    "sequence_tokens": .integer(512), "threads": .integer(Int64(settings.threads)),
+                ])))
+            }
+            members.append(JSONMember(precision.rawValue, .object(runs)))
         }
         return .object(members)
     }
 
-    /// Teacher runs with the demo's settings on 1 and on 2 workers of one thread each.
+    /// Teacher runs with the demo's settings on 1 and on 2 workers of one thread each
+    /// (exact weights: teacher jobs are batches, sgemm on either path).
     static func measureFleet(_ settings: Settings) async throws -> JSONValue {
         var members: [JSONMember] = []
         for workers in [1, 2] {
@@ -251,7 +263,7 @@ enum BenchCommand {
                 lambdas: [0.5, 2], topK: 32, directory: settings.workDirectory + "/fleet-\(workers)"))
             progress("fleet \(workers) worker(s): \(format(run.tokensPerSecond)) tokens/s")
             members.append(JSONMember(String(workers), object([
-                "workers": .integer(Int64(workers)), "threads_per_worker": .integer(1),
+                "workers": .integer(Int64(workers)), "threads_per_worker": .integer(1), "weights": .string(WeightPrecision.exact.rawValue),
                 "sequences": .integer(Int64(run.sequences)), "tokens": .integer(Int64(run.tokens)),
                 "jobs": .integer(Int64(run.jobs)),
                 "jobs_per_worker": .array(run.jobLogs.map { .integer(Int64($0.jobs.count)) }),

@@ -16,11 +16,14 @@ public enum FleetBenchmark {
         public var alignedSystem: String?
         public var lambdas: [Double]
         public var topK: Int
+        /// How the workers hold the weights (`REALIGN_WEIGHTS` in their environment, set
+        /// whatever this process has).
+        public var weights: WeightPrecision
         /// Scratch space: the runs' output directories and the worker logs.
         public var directory: String
 
         public init(workers: Int, threadsPerWorker: Int, model: (name: String, path: String), adapter: String? = nil,
-                    dataPath: String, limit: Int?, alignedSystem: String?, lambdas: [Double], topK: Int, directory: String) {
+                    dataPath: String, limit: Int?, alignedSystem: String?, lambdas: [Double], topK: Int, weights: WeightPrecision = .exact, directory: String) {
             self.workers = workers
             self.threadsPerWorker = threadsPerWorker
             self.model = model
@@ -30,6 +33,7 @@ public enum FleetBenchmark {
             self.alignedSystem = alignedSystem
             self.lambdas = lambdas
             self.topK = topK
+            self.weights = weights
             self.directory = directory
         }
     }
@@ -61,7 +65,8 @@ public enum FleetBenchmark {
         let fleet = try EmbeddedFleet(
             workerCount: settings.workers, models: [settings.model], topics: topics,
             threadsPerWorker: settings.threadsPerWorker, logDirectory: settings.directory + "/logs",
-            workerArguments: settings.adapter.map { ["--adapter", "\(settings.model.name)=\($0)"] } ?? [])
+            workerArguments: settings.adapter.map { ["--adapter", "\(settings.model.name)=\($0)"] } ?? [],
+            workerEnvironment: [WeightPrecision.environmentVariable: settings.weights.rawValue])
         defer { fleet.shutdown() }
         try await waitUntilServing(fleet)
 

@@ -15,7 +15,7 @@ public final class EmbeddedFleet: Sendable {
 
     public init(workerCount: Int, models: [(name: String, path: String)], topics: Topics, partitions: Int? = nil,
                 threadsPerWorker: Int? = nil, logDirectory: String, workerArguments: [String] = [],
-                workerExecutable: String = WorkerProcesses.defaultExecutable()) throws {
+                workerEnvironment: [String: String] = [:], workerExecutable: String = WorkerProcesses.defaultExecutable()) throws {
         broker = try EmbeddedBroker(brokerCount: 1)
         let partitions = partitions ?? max(4, workerCount)
         self.partitions = partitions
@@ -26,7 +26,8 @@ public final class EmbeddedFleet: Sendable {
         var extra: [String] = workerArguments + ["--topic-prefix", topics.prefix]
         for (key, value) in Self.workerProperties.sorted(by: { $0.key < $1.key }) { extra += ["-X", "\(key)=\(value)"] }
         workers = try WorkerProcesses(count: workerCount, executable: workerExecutable, brokers: broker.bootstrapServers,
-                                      models: models, threads: threads, extraArguments: extra, logDirectory: logDirectory)
+                                      models: models, threads: threads, extraArguments: extra, environment: workerEnvironment,
+                                      logDirectory: logDirectory)
     }
 
     /// The fleet as a teacher run sees it.

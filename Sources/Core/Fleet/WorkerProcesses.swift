@@ -15,8 +15,10 @@ public final class WorkerProcesses: @unchecked Sendable {
         return own.deletingLastPathComponent().appendingPathComponent("realign-worker").path
     }
 
+    /// `environment`: variables set for the workers on top of this process's own (which
+    /// they inherit), e.g. `REALIGN_WEIGHTS`.
     public init(count: Int, executable: String, brokers: String, models: [(name: String, path: String)],
-                threads: Int, extraArguments: [String], logDirectory: String) throws {
+                threads: Int, extraArguments: [String], environment: [String: String] = [:], logDirectory: String) throws {
         try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw WorkerProcessError(problem: "the worker executable \(executable) is missing (build with `swift build -c release`, or set REALIGN_WORKER)")
@@ -29,6 +31,9 @@ public final class WorkerProcesses: @unchecked Sendable {
             var arguments = ["--brokers", brokers, "--threads", String(threads), "--parent-pid", String(getpid())]
             for model in models { arguments += ["--model", "\(model.name)=\(model.path)"] }
             process.arguments = arguments + extraArguments
+            if !environment.isEmpty {
+                process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            }
             let logPath = "\(logDirectory)/worker-\(index).log"
             // Appended to, so a resumed run keeps the log of the attempt it resumes.
             if !FileManager.default.fileExists(atPath: logPath),

@@ -85,4 +85,20 @@ import Testing
         let ids = try BenchmarkText.tokens(dataPath: path, tokenizer: tokenizer, count: 2 * once.count + 1)
         #expect(ids == once + once + [once[0]])
     }
+
+    @Test func weightFootprintCountsFloat32ValuesAndQuantisedBlocksAsHeld() throws {
+        #expect(WeightFootprint.bytes(of: .dense(Matrix(zeros: 3, 5))) == 60)
+        let weights = try SmolLM2QuantizedFile.file.get().weights
+        guard case .quantized(let embedding) = weights.embedding, embedding.type == .q8_0 else {
+            Issue.record("the SmolLM2 embedding was not kept as Q8_0 blocks")
+            return
+        }
+        // Q8_0: 34 bytes a block of 32 values; the Q4_1 projections: 20 bytes a block.
+        let embeddingBytes = 49152 * 576 / 32 * 34
+        // Per layer: q, o 576x576; k, v 192x576; gate, up, down 1536x576.
+        let layerValues = 2 * 576 * 576 + 2 * 192 * 576 + 3 * 1536 * 576
+        #expect(WeightFootprint.bytes(of: weights.embedding) == embeddingBytes)
+        #expect(WeightFootprint.bytes(of: weights) == embeddingBytes + 30 * layerValues / 32 * 20)
+        #expect(WeightFootprint.bytes(of: weights) == 96_436_224)
+    }
 }
