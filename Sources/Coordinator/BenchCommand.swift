@@ -17,7 +17,7 @@ enum BenchCommand {
             .init("threads", short: "t", value: "N", help: "Compute threads of every in-process figure and of the memory workers (default: all cores)."),
             .init("lengths", value: "N,...", help: "Teacher-forcing sequence lengths (default 128,512,2048)."),
             .init("decode-tokens", value: "N", help: "Tokens generated after a prompt of as many tokens (default 128)."),
-            .init("fleet-records", value: "N", help: "Records of the timed fleet runs (default 16)."),
+            .init("fleet-records", value: "N", help: "Records of the timed fleet runs (default 64, the demo's run)."),
             .init("memory-sequences", value: "N", help: "512-token sequences of the worker-memory runs (default 8)."),
             .init("sections", value: "LIST", help: "Which figures: ceiling,forward,decode,memory,fleet (default all)."),
             .init("work-dir", value: "DIR", help: "Scratch space for fleet runs and the adapter file (default .build/bench)."),
@@ -49,7 +49,7 @@ enum BenchCommand {
                 throw usage("--lengths must be whole numbers of tokens in 2...8192, got \(arguments.strings("lengths").joined(separator: ","))")
             }
             let decodeTokens = try arguments.int("decode-tokens", in: 1...4096) ?? 128
-            let fleetRecords = try arguments.int("fleet-records", in: 2...100_000) ?? 16
+            let fleetRecords = try arguments.int("fleet-records", in: 2...100_000) ?? 64
             let memorySequences = try arguments.int("memory-sequences", in: 1...1024) ?? 8
             let chosen = arguments.string("sections").map { $0.split(separator: ",").map(String.init) } ?? sections
             if let unknown = chosen.first(where: { !sections.contains($0) }) {

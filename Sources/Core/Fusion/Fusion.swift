@@ -101,10 +101,21 @@ public enum Fusion {
         return maximum
     }
 
-    /// `Σ exp(z − maximum)` over `count` entries, summed in Double.
+    /// `Σ exp(z − maximum)` over `count` entries, eight at a time, summed in Double.
     static func sumOfExponentials(_ z: UnsafePointer<Float>, count: Int, shiftedBy maximum: Float) -> Double {
-        var sum: Double = 0
-        for j in 0..<count { sum += Double(exp(z[j] - maximum)) }
+        let wide = count & ~7
+        let shift = SIMD8<Float>(repeating: maximum)
+        var sums = SIMD8<Double>.zero
+        var i = 0
+        while i < wide {
+            sums += SIMD8<Double>(SIMDExponential.exp(ElementWise.loadSIMD(z + i) - shift))
+            i += 8
+        }
+        var sum = sums.sum()
+        while i < count {
+            sum += Double(exp(z[i] - maximum))
+            i += 1
+        }
         return sum
     }
 }

@@ -21,8 +21,11 @@ extension Transformer {
     /// its last token (`vocab` floats). All inputs go through the layers together, so
     /// each projection is one matrix product over the batch; inputs whose caches skip
     /// layers join the batch at their first layer. Every cache grows by its tokens.
-    /// On quantised weights the products are batch-invariant: an input's logits do
-    /// not depend on the other inputs (sgemm on float32 weights gives no such promise).
+    /// On quantised weights an input's logits do not depend on the other inputs (sgemm
+    /// on float32 weights gives no such promise): one-token steps go through the
+    /// batch-invariant kernels together, and each prompt on its own through sgemm on
+    /// dequantised weights (at a prompt's length the kernel is ten times slower), so
+    /// what a prompt computes depends on it alone.
     public func decode(_ inputs: [DecodeInput]) -> [[Float]] {
         guard !inputs.isEmpty else { return [] }
         for input in inputs {
@@ -32,6 +35,19 @@ extension Transformer {
                          "position \(input.cache.length + input.tokens.count) beyond the \(rotary.positions) the model supports")
             precondition(inputs.filter({ $0.cache === input.cache }).count == 1, "one cache given twice in a decode batch")
         }
+        guard weights.hasQuantizedLayers else { return decodeTogether(inputs, batchInvariant: false) }
+        let prompts = inputs.indices.filter { inputs[$0].tokens.count > 1 }
+        let steps = inputs.indices.filter { inputs[$0].tokens.count == 1 }
+        var result = [[Float]](repeating: [], count: inputs.count)
+        for index in prompts { result[index] = decodeTogether([inputs[index]], batchInvariant: false)[0] }
+        if !steps.isEmpty {
+            for (index, logits) in zip(steps, decodeTogether(steps.map { inputs[$0] }, batchInvariant: true)) { result[index] = logits }
+        }
+        return result
+    }
+
+    /// `decode` of every input in one batch; `batchInvariant` as `residualStream` has it.
+    private func decodeTogether(_ inputs: [DecodeInput], batchInvariant: Bool) -> [[Float]] {
         // Streams that start later go last, so each layer runs over a prefix of the batch.
         let order = inputs.indices.sorted { (inputs[$0].cache.firstLayer, $0) < (inputs[$1].cache.firstLayer, $1) }
         let ordered = order.map { inputs[$0] }
@@ -39,7 +55,7 @@ extension Transformer {
         for input in ordered { input.cache.reserve(additional: input.tokens.count) }
         let stream = residualStream(
             batch: batch, firstLayers: ordered.map(\.cache.firstLayer),
-            memory: CachedAttentionMemory(caches: ordered.map(\.cache)), batchInvariant: true)
+            memory: CachedAttentionMemory(caches: ordered.map(\.cache)), batchInvariant: batchInvariant)
         for input in ordered { input.cache.commit(rows: input.tokens.count) }
 
         let width = config.hiddenSize
@@ -50,7 +66,7 @@ extension Transformer {
         }
         let normed = ScratchBuffer(count: ordered.count * width)
         finalNorm(lastRows.pointer, rows: ordered.count, into: normed.pointer)
-        let logits = outputHead(normed.pointer, rows: ordered.count, batchInvariant: true)
+        let logits = outputHead(normed.pointer, rows: ordered.count, batchInvariant: batchInvariant)
         let vocab = weights.outputHead.rows
         var result = [[Float]](repeating: [], count: inputs.count)
         for (position, original) in order.enumerated() {

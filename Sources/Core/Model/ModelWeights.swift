@@ -71,4 +71,11 @@ public struct ModelWeights: Sendable, Equatable {
     public init(config: ModelConfig, embedding: Matrix, layers: [LayerWeights], finalNorm: [Float], outputHead: Matrix) {
         self.init(config: config, embedding: .dense(embedding), layers: layers, finalNorm: finalNorm, outputHead: .dense(outputHead))
     }
+
+    /// Whether the decoder layers' projections are kept quantised (the fast path).
+    public var hasQuantizedLayers: Bool {
+        layers.contains { layer in
+            if case .quantized = layer.gateProj { true } else { false }
+        }
+    }
 }

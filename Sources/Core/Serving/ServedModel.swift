@@ -74,10 +74,9 @@ public final class ServedModel: Sendable {
     public static func load(name: String, path: String, adapter: String? = nil, precision: WeightPrecision = .exact) throws -> ServedModel {
         if let adapter {
             let (model, file) = try InRaModel.load(path: path, adapter: adapter, precision: precision)
-            guard let bytes = FileManager.default.contents(atPath: adapter) else {
-                throw ModelSetupError(name: name, path: adapter, problem: "cannot read the adapter file")
-            }
-            return try ServedModel(name: name, file: file, inra: model, adapterSHA256: SHA256.hex(Array(bytes)))
+            // Hashed where it is mapped: reading it into memory would hold it twice at load.
+            let adapterFile = try MappedFile(path: adapter)
+            return try ServedModel(name: name, file: file, inra: model, adapterSHA256: SHA256.hex(adapterFile.contents))
         }
         if try InRaModel.declaredAdapterLayer(directory: path) != nil {
             let (model, file) = try InRaModel.load(path: path)
