@@ -48,4 +48,7 @@ final class QuantizedActivations {
     func quants(ofRow row: Int) -> UnsafePointer<Int8> { UnsafePointer(quants + row * blocksPerRow * Self.blockSize) }
     func scales(ofRow row: Int) -> UnsafePointer<Float> { UnsafePointer(scales + row * blocksPerRow) }
     func scaledSums(ofRow row: Int) -> UnsafePointer<Float> { UnsafePointer(scaledSums + row * blocksPerRow) }
+    func row(_ row: Int) -> ActivationRow {
+        ActivationRow(quants: quants(ofRow: row), scales: scales(ofRow: row), scaledSums: scaledSums(ofRow: row))
+    }
 }

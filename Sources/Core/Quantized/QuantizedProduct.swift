@@ -7,8 +7,9 @@ enum QuantizedProduct {
     static let outputsPerTask = 32
 
     /// The SIMD kernel: the activations are quantised to 8-bit blocks, then every
-    /// output element is one `BlockDotProduct` of a weight row and an activation row,
-    /// so row `r` of the result does not depend on the other rows (batch-invariant).
+    /// output element is one `BlockDotProduct` of a weight row and an activation row (two
+    /// activation rows at a time share each weight block's unpacking), so row `r` of the
+    /// result does not depend on the other rows (batch-invariant).
     /// Tasks of `outputsPerTask` weight rows run on the `ParallelLoop` threads. With
     /// `accumulate` the product is added to what `y` holds.
     static func apply(_ x: UnsafePointer<Float>, rows: Int, weight: QuantizedMatrix,
@@ -36,11 +37,20 @@ enum QuantizedProduct {
                 let first = task * outputsPerTask
                 for output in first..<min(outputs, first + outputsPerTask) {
                     let weightRow = base + output * rowBytes
-                    for row in 0..<rows {
-                        let value = Kernel.dot(weightRow, activations.quants(ofRow: row), activations.scales(ofRow: row),
-                                               activations.scaledSums(ofRow: row), blocks: blocks)
+                    func store(_ value: Float, row: Int) {
                         let target = y + row * outputs + output
                         target.pointee = accumulate ? target.pointee + value : value
+                    }
+                    var row = 0
+                    while row + 1 < rows {
+                        let (a, b) = Kernel.dot2(weightRow, activations.row(row), activations.row(row + 1), blocks: blocks)
+                        store(a, row: row)
+                        store(b, row: row + 1)
+                        row += 2
+                    }
+                    if row < rows {
+                        store(Kernel.dot(weightRow, activations.quants(ofRow: row), activations.scales(ofRow: row),
+                                         activations.scaledSums(ofRow: row), blocks: blocks), row: row)
                     }
                 }
             }
