@@ -161,8 +161,10 @@ def bounds(ours, peers, entries):
                          + (", so what limits ours is the work of each step (unpacking the blocks, quantising the "
                             "activations to 8 bits, the dot products, attention), not the memory bus"
                             if steady * quantized_bytes < 0.5 * bandwidth else "")
-                         + f". The prompt goes through the same batch-invariant kernel as the decode steps (not sgemm, so "
-                         "that a sequence's tokens depend on it alone): time to the first token "
+                         + ". Our kernels are written with Swift's portable SIMD types, which have no 8-bit "
+                         "multiply-add: each block's nibbles and activations are widened to 16 bits, multiplied and widened "
+                         "again to 32, where llama.cpp's AVX2 kernels use two instructions for 32 products. "
+                         "Prompts are prefilled through sgemm on dequantised blocks: time to the first token "
                          f"({decode['plain']['prompt_tokens']}-token prompt) ours {decode['plain']['prefill_seconds']:.3f} s, "
                          f"with f32 weights {exact_decode['plain']['prefill_seconds']:.3f} s, llama.cpp "
                          f"{llama['prefill_seconds']:.3f} s. "
@@ -173,7 +175,7 @@ def bounds(ours, peers, entries):
                          "once, the adapter layer only for the aligned stream), so the extra time is the second "
                          "stream's rows, the adapter layer and attention over a second cache "
                          f"({decode['inra']['seconds']:.2f} s against {decode['plain']['seconds']:.2f} s, weights kept quantised; "
-                         f"of that the prefill, both prompts through the batch-invariant kernel, {decode['inra']['prefill_seconds']:.2f} s "
+                         f"of that the prefill of both prompts {decode['inra']['prefill_seconds']:.2f} s "
                          f"against {decode['plain']['prefill_seconds']:.2f} s; steady {decode['inra']['decode_tokens_per_second']:.1f} "
                          f"against {decode['plain']['decode_tokens_per_second']:.1f} tokens/s).")
         elif name == "fleet_2_vs_1_workers":
@@ -193,26 +195,24 @@ def bounds(ours, peers, entries):
             lines.append(f"- `{name}`: inside the jobs {within:.3f} of their time is outside the forward pass "
                          f"(fusion and top-k {fusion:.3f}); {between['ratio']:.3f} of the run "
                          f"({between['ours']:.1f} s over {one['jobs']} jobs) is between jobs, where the worker waits for "
-                         "its next job. The likely cause (the worker logs show waits after jobs of over 1 s): such a job "
-                         "has its partitions paused to keep the worker in its group (GroupKeepAlive), so the next job "
-                         "is fetched anew after it; the run's first fetch and last reply add a round trip each.")
+                         "its next job: the coordinator's start (reading and planning the data, the first fetch) and "
+                         "end (the last reply, the manifest) and a poll between jobs. A job that runs long keeps the "
+                         "worker in its group by polling and holds the next job meanwhile (GroupKeepAlive), so the "
+                         "worker goes straight on to it.")
         elif name in ("worker_rss_vs_gguf", "inra_worker_rss_vs_gguf"):
             kind = "plain" if name == "worker_rss_vs_gguf" else "inra"
             run = memory[kind]
-            largest_job = -(-run["sequences"] // run["jobs"])
-            response_rows = run["sequence_tokens"] // 2
-            logits = largest_job * response_rows * ours["vocab_size"] * 4
-            adapter = ours["worker_memory"]["adapter_bytes"] if name == "inra_worker_rss_vs_gguf" else 0
-            rest = entry["ours"] * 1e6 - gguf_bytes - adapter
-            exact_rest = exact_memory[kind]["peak_rss_bytes"] - f32_bytes - adapter
-            lines.append(f"- `{name}`: with weights kept quantised the mapped file counts at most {gguf_bytes / 1e6:.0f} MB "
-                         f"(its pages as they are read)" + (f", the adapter {adapter / 1e6:.1f} MB" if adapter else "") +
-                         f"; the other {rest / 1e6:.0f} MB of the {entry['ours']:.0f} MB peak are the jobs' working memory: "
-                         f"f32 logits at every response row ({run['sequences']} sequences in {run['jobs']} jobs, up to "
-                         f"{largest_job} a job x {response_rows} rows x {ours['vocab_size']:,} x 4 bytes = {logits / 1e6:.0f} MB "
-                         "for one job's logits alone), the activations of the forward pass and the fused targets, and "
-                         "the runtime (Kafka client, allocator). The exact-path worker's peak less its f32 weights"
-                         + (" and the adapter" if adapter else "") + f" is {exact_rest / 1e6:.0f} MB.")
+            adapter = ours["worker_memory"]["adapter_bytes"] if kind == "inra" else 0
+            target = entry["target"] * gguf_bytes
+            idle, idle_file, idle_anon = run["idle_rss_bytes"], run["idle_rss_file_bytes"], run["idle_rss_anon_bytes"]
+            lines.append(f"- `{name}`: the target is {target / 1e6:.0f} MB. A worker that has loaded its model and "
+                         f"serves no job already holds {idle / 1e6:.0f} MB: {idle_file / 1e6:.0f} MB of file pages - the "
+                         f"mapped GGUF ({gguf_bytes / 1e6:.0f} MB) and the code of the binary and its libraries (Swift "
+                         f"runtime, Foundation, OpenBLAS, librdkafka) - and {idle_anon / 1e6:.0f} MB allocated (tokenizer, "
+                         "RoPE table, Kafka client" + (f", the {adapter / 1e6:.1f} MB adapter in float32" if adapter else "")
+                         + f"). The jobs add {(entry['ours'] * 1e6 - idle) / 1e6:.0f} MB at their peak: one group's "
+                         "activations (up to 1,024 tokens), blocks of the output head, the fused targets and the reply. "
+                         f"With f32 weights the peak is {exact_memory[kind]['peak_rss_bytes'] / 1e6:.0f} MB.")
     return lines
 
 

@@ -243,6 +243,9 @@ enum BenchCommand {
                 progress("worker memory \(label), \(precision.rawValue) weights: peak RSS \(format(Double(run.peakResidentBytes[0]) / 1e6)) MB")
                 runs.append(JSONMember(label, object([
                     "peak_rss_bytes": .integer(Int64(run.peakResidentBytes[0])), "sequences": .integer(Int64(run.sequences)),
+                "idle_rss_bytes": .integer(Int64(run.idleResident[0].total)),
+                "idle_rss_file_bytes": .integer(Int64(run.idleResident[0].file)),
+                "idle_rss_anon_bytes": .integer(Int64(run.idleResident[0].anonymous)),
                     "tokens": .integer(Int64(run.tokens)), "jobs": .integer(Int64(run.jobs)),
                     "sequence_tokens": .integer(512), "threads": .integer(Int64(settings.threads)),
                 ])))

@@ -50,6 +50,8 @@ public enum FleetBenchmark {
         public var jobLogs: [WorkerJobLog]
         /// Each worker's peak resident set size (VmHWM) at the end, in bytes.
         public var peakResidentBytes: [Int]
+        /// Each worker's resident set once serving, before any job: the models loaded.
+        public var idleResident: [ProcessMemory.Resident]
 
         public var tokensPerSecond: Double { Double(tokens) / seconds }
         public var jobs: Int { jobLogs.reduce(0) { $0 + $1.jobs.count } }
@@ -69,6 +71,7 @@ public enum FleetBenchmark {
             workerEnvironment: [WeightPrecision.environmentVariable: settings.weights.rawValue])
         defer { fleet.shutdown() }
         try await waitUntilServing(fleet)
+        let idle = try fleet.workers.pids.map { pid throws(BenchmarkError) in try ProcessMemory.resident(pid: pid) }
 
         let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
         func options(_ label: String, limit: Int?) -> TeacherRun.Options {
@@ -94,7 +97,7 @@ public enum FleetBenchmark {
         }
         return Measurement(workers: settings.workers, threadsPerWorker: settings.threadsPerWorker,
                            sequences: summary.sequences, tokens: summary.tokensThisRun, seconds: summary.seconds,
-                           jobLogs: logs, peakResidentBytes: peaks)
+                           jobLogs: logs, peakResidentBytes: peaks, idleResident: idle)
     }
 
     /// Waits (at most two minutes) until every worker has loaded its models and

@@ -4,9 +4,10 @@ public enum WeightPrecision: String, Sendable, Equatable, CaseIterable {
     /// fidelity goldens were made with, and what training needs.
     case exact
     /// Q4_0, Q4_1 and Q8_0 linear weights and embeddings kept in their blocks where the
-    /// mapped file has them; products through the SIMD kernels of `QuantizedProduct`
-    /// (activations quantised to 8 bits), batch-invariant when decoding. Other types
-    /// are dequantised as on the exact path.
+    /// mapped file has them. Decode steps go through the batch-invariant SIMD kernels of
+    /// `QuantizedProduct` (activations quantised to 8 bits); teacher forcing and prompts
+    /// through sgemm on blocks dequantised to the exact values. Other types are
+    /// dequantised as on the exact path.
     case quantized
 
     /// The environment variable that selects the precision of inference loads (worker,

@@ -80,6 +80,8 @@ enum QuantizedProduct {
         }
     }
 
-    /// Rows per dequantised block of `applyDequantizing`.
-    static let dequantizedRows = 256
+    /// Rows per dequantised block of `applyDequantizing`: enough that OpenBLAS does not
+    /// take a block's product for a small one (its small-product kernels sum in another
+    /// order, so a row's bits would depend on how many rows are multiplied).
+    static let dequantizedRows = 512
 }

@@ -8,9 +8,12 @@ struct TeacherFusion {
     /// Tokens of one group's forward pass, both views together: enough rows for the
     /// products to run at sgemm speed, few enough that the activations stay small.
     static let groupTokens = 1024
-    /// Vocabulary entries per block of the output head: a block of weights (576 KB at
-    /// SmolLM2's width) stays in cache while sgemm streams the group's rows past it.
-    static let headColumns = 256
+    /// Vocabulary entries per block of the output head. Wide enough that OpenBLAS never
+    /// takes a block's product for a small one: it has other kernels for those, which
+    /// sum in another order, and a row's targets would then depend on how many rows its
+    /// group has - on how the records were packed into jobs (a resumed run packs them
+    /// anew and must write the same bytes). A block of logits is 8 KB a row.
+    static let headColumns = 2048
 
     let ref: ServedModel
     let aligned: ServedModel

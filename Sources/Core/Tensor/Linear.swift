@@ -2,17 +2,15 @@ import COpenBLAS
 
 /// Linear layers: `y = x · Wᵀ (+ b)` with `W` in the Hugging Face orientation
 /// `[out, in]`, row-major throughout. Float32 weights go through OpenBLAS; quantised
-/// weights through the SIMD kernel of `QuantizedProduct`, or, for products of many rows
-/// that need not be batch-invariant, through sgemm on blocks of dequantised rows.
+/// weights through the SIMD kernel of `QuantizedProduct` where the product must be
+/// batch-invariant (decode steps), and otherwise through sgemm on blocks of dequantised
+/// rows: the exact weight values, so teacher forcing on quantised weights computes what
+/// the exact path does.
 enum Linear {
-    /// Rows from which a quantised product that need not be batch-invariant
-    /// dequantises blocks of weight rows for sgemm instead of running the kernel.
-    static let dequantizingRows = 64
-
     /// `y = x · Wᵀ (+ b)` for either kind of weight. `batchInvariant` demands that row
     /// `r` of `y` be bit-identical whatever the other rows are (decoding, where a
     /// sequence must generate the same tokens alone or in a batch): quantised weights
-    /// then always use the kernel. Float32 weights always use sgemm.
+    /// then use the kernel. Float32 weights always use sgemm.
     static func apply(
         _ x: UnsafePointer<Float>, rows: Int, weight: LinearWeight, bias: [Float]? = nil,
         into y: UnsafeMutablePointer<Float>, accumulate: Bool = false, batchInvariant: Bool = false
@@ -21,7 +19,7 @@ enum Linear {
         case .dense(let matrix):
             apply(x, rows: rows, weight: matrix, bias: bias, into: y, accumulate: accumulate)
         case .quantized(let matrix):
-            if batchInvariant || rows < dequantizingRows {
+            if batchInvariant {
                 QuantizedProduct.apply(x, rows: rows, weight: matrix, into: y, accumulate: accumulate)
             } else {
                 QuantizedProduct.applyDequantizing(x, rows: rows, weight: matrix, into: y, accumulate: accumulate)
