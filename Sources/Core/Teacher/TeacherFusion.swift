@@ -36,31 +36,31 @@ struct TeacherFusion {
             let groupAligned = group.map { alignedViews[$0] }
             let rows = groupRef.reduce(0) { $0 + $1.responseRows.count }
             guard rows > 0 else { continue }
-            var refInputs = Matrix(zeros: 0, 0)
-            var alignedInputs = Matrix(zeros: 0, 0)
-            timing.forward += clock.measure {
-                (refInputs, alignedInputs) = headInputs(groupRef, groupAligned, sharedView: sharedView)
-            }
+            var inputs = HeadInputs(stacked: Matrix(zeros: 0, 0), alignedModel: nil)
+            timing.forward += clock.measure { inputs = headInputs(groupRef, groupAligned, sharedView: sharedView) }
             let accumulator = FusionAccumulator(rows: rows, vocab: vocab, lambdas: lambdas, topK: topK,
                                                 targets: groupRef.flatMap(\.responseIDs))
-            let refBlock = ScratchBuffer(count: rows * Self.headColumns)
-            let alignedBlock = sharedView ? refBlock : ScratchBuffer(count: rows * Self.headColumns)
-            refInputs.values.withUnsafeBufferPointer { refInputs in
-                alignedInputs.values.withUnsafeBufferPointer { alignedInputs in
-                    for first in stride(from: 0, to: vocab, by: Self.headColumns) {
-                        let columns = first..<min(vocab, first + Self.headColumns)
-                        timing.forward += clock.measure {
-                            ref.transformer.headLogits(refInputs.baseAddress!, rows: rows, columns: columns, into: refBlock.pointer)
-                            if !sharedView {
-                                aligned.transformer.headLogits(alignedInputs.baseAddress!, rows: rows, columns: columns,
-                                                               into: alignedBlock.pointer)
-                            }
-                        }
-                        timing.fusion += clock.measure {
-                            accumulator.absorb(ref: refBlock.pointer, aligned: alignedBlock.pointer,
-                                               rowStride: columns.count, columns: columns)
+            let stackedRows = inputs.stacked.rows
+            let block = ScratchBuffer(count: stackedRows * Self.headColumns)
+            let alignedModelBlock = inputs.alignedModel.map { _ in ScratchBuffer(count: rows * Self.headColumns) }
+            for first in stride(from: 0, to: vocab, by: Self.headColumns) {
+                let columns = first..<min(vocab, first + Self.headColumns)
+                timing.forward += clock.measure {
+                    inputs.stacked.values.withUnsafeBufferPointer {
+                        ref.transformer.headLogits($0.baseAddress!, rows: stackedRows, columns: columns, into: block.pointer)
+                    }
+                    if let alignedModel = inputs.alignedModel, let alignedModelBlock {
+                        alignedModel.values.withUnsafeBufferPointer {
+                            aligned.transformer.headLogits($0.baseAddress!, rows: rows, columns: columns, into: alignedModelBlock.pointer)
                         }
                     }
+                }
+                // The aligned view's rows: the other model's block, the second half of the
+                // stacked block, or (one view) the reference rows themselves.
+                let alignedRows = alignedModelBlock?.pointer
+                    ?? (stackedRows > rows ? block.pointer + rows * columns.count : block.pointer)
+                timing.fusion += clock.measure {
+                    accumulator.absorb(ref: block.pointer, aligned: alignedRows, rowStride: columns.count, columns: columns)
                 }
             }
             timing.fusion += clock.measure {
@@ -94,23 +94,23 @@ struct TeacherFusion {
         return groups
     }
 
-    /// Both views' head inputs at their response rows. With one model and two prompts,
-    /// both views go in one batch, so each weight is read once.
-    private func headInputs(_ refViews: [RenderedSequence], _ alignedViews: [RenderedSequence], sharedView: Bool)
-        -> (ref: Matrix, aligned: Matrix)
-    {
-        if sharedView {
-            let inputs = ref.transformer.headInputs(sequences: refViews.map(\.ids), rows: refViews.map(\.responseRows))
-            return (inputs, inputs)
+    /// A group's output-head inputs at the response rows: `stacked` is the reference
+    /// view's rows and, with one model and two prompts, the aligned view's rows after
+    /// them, so one head product over them reads each weight once for both views;
+    /// `alignedModel` the aligned view's rows when a second model computes it.
+    private struct HeadInputs {
+        var stacked: Matrix
+        var alignedModel: Matrix?
+    }
+
+    /// Both views' head inputs. With one model and two prompts, both views go through
+    /// the layers in one batch, so each weight is read once.
+    private func headInputs(_ refViews: [RenderedSequence], _ alignedViews: [RenderedSequence], sharedView: Bool) -> HeadInputs {
+        func inputs(_ model: ServedModel, _ views: [RenderedSequence]) -> Matrix {
+            model.transformer.headInputs(sequences: views.map(\.ids), rows: views.map(\.responseRows))
         }
-        if ref === aligned {
-            let views = refViews + alignedViews
-            let both = ref.transformer.headInputs(sequences: views.map(\.ids), rows: views.map(\.responseRows))
-            let half = both.values.count / 2
-            return (Matrix(rows: both.rows / 2, cols: both.cols, values: Array(both.values[..<half])),
-                    Matrix(rows: both.rows / 2, cols: both.cols, values: Array(both.values[half...])))
-        }
-        return (ref.transformer.headInputs(sequences: refViews.map(\.ids), rows: refViews.map(\.responseRows)),
-                aligned.transformer.headInputs(sequences: alignedViews.map(\.ids), rows: alignedViews.map(\.responseRows)))
+        if sharedView { return HeadInputs(stacked: inputs(ref, refViews), alignedModel: nil) }
+        if ref === aligned { return HeadInputs(stacked: inputs(ref, refViews + alignedViews), alignedModel: nil) }
+        return HeadInputs(stacked: inputs(ref, refViews), alignedModel: inputs(aligned, alignedViews))
     }
 }
