@@ -18,9 +18,11 @@ let package = Package(
         .target(
             name: "Core",
             dependencies: ["CKafka", "COpenBLAS", "CCrypto"],
-            // haswell is the x86-64-v3 feature set (AVX2, FMA, F16C): the SIMD kernels of
-            // the quantised products need it to compile to vector code (README: requirements).
-            swiftSettings: [.unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"], .when(configuration: .release))]
+            // haswell is the x86-64-v3 feature set (AVX2, FMA, F16C): the quantised products'
+            // kernels are written in its intrinsics, so every configuration needs it
+            // (README: requirements).
+            swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"]),
+                            .unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
         .executableTarget(name: "Worker", dependencies: ["Core"]),
         .executableTarget(name: "Coordinator", dependencies: ["Core"]),

@@ -1,16 +1,20 @@
+import _Builtin_intrinsics.intel
+
 /// The dot product of one quantised weight row with one quantised activation row
-/// (`QuantizedActivations`), block by block: each block's integer products are summed
-/// exactly (Int16 lanes widened to Int32), scaled by `d_w · d_x` into eight float lanes
-/// in block order, and the lanes are summed once at the end. The order of every
-/// operation is fixed by the row length alone, never by how many rows are multiplied
-/// together, so products are batch-invariant.
+/// (`QuantizedActivations`), block by block, in AVX2 as llama.cpp's kernels do it: a
+/// block's 32 weight quants and 32 activation quants are multiplied as bytes and summed
+/// in pairs to 16-bit lanes in one instruction (`vpmaddubsw`, whose unsigned × signed
+/// pairs cannot overflow here), those are summed in pairs to eight 32-bit lanes (exact
+/// integer sums), converted and scaled by `d_w · d_x` into eight float lanes in block
+/// order, and the lanes are summed once at the end. The order of every operation is
+/// fixed by the row length alone, never by how many rows are multiplied together, so
+/// products are batch-invariant.
 ///
 /// `dot2` takes one weight row against two activation rows, unpacking each weight block
 /// once for both (two sequences decoding together, or InRa's two streams); each of its
 /// results is computed by exactly the operations `dot` would use, so it is bit-identical.
 protocol BlockDotProduct {
-    static func dot(_ weight: UnsafeRawPointer, _ quants: UnsafePointer<Int8>, _ scales: UnsafePointer<Float>,
-                    _ scaledSums: UnsafePointer<Float>, blocks: Int) -> Float
+    static func dot(_ weight: UnsafeRawPointer, _ x: ActivationRow, blocks: Int) -> Float
     static func dot2(_ weight: UnsafeRawPointer, _ a: ActivationRow, _ b: ActivationRow, blocks: Int) -> (Float, Float)
 }
 
@@ -19,22 +23,48 @@ struct ActivationRow {
     let quants: UnsafePointer<Int8>
     let scales: UnsafePointer<Float>
     let scaledSums: UnsafePointer<Float>
+
+    /// The 32 quants of block `block`.
+    @inline(__always)
+    func block(_ block: Int) -> __m256i {
+        _mm256_loadu_si256(UnsafeRawPointer(quants + block * 32).assumingMemoryBound(to: __m256i.self))
+    }
 }
 
-extension BlockDotProduct {
-    /// Activation quants of block `block` as two 16-lane Int16 vectors.
+/// The AVX2 steps the kernels share.
+enum BlockLanes {
+    /// Sixteen bytes of packed 4-bit quants as 32 bytes in element order: the low
+    /// nibbles are elements 0...15, the high nibbles 16...31.
     @inline(__always)
-    static func activationHalves(_ quants: UnsafePointer<Int8>, block: Int) -> (SIMD16<Int16>, SIMD16<Int16>) {
-        let x = UnsafeRawPointer(quants + block * 32)
-        return (SIMD16<Int16>(truncatingIfNeeded: x.loadUnaligned(as: SIMD16<Int8>.self)),
-                SIMD16<Int16>(truncatingIfNeeded: x.loadUnaligned(fromByteOffset: 16, as: SIMD16<Int8>.self)))
+    static func nibbles(_ packed: UnsafeRawPointer) -> __m256i {
+        let bytes = _mm_loadu_si128(packed.assumingMemoryBound(to: __m128i.self))
+        return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(bytes, 4), bytes), _mm256_set1_epi8(0x0F))
     }
 
-    /// Sixteen Int16 lanes folded into eight Int32 lanes, as floats.
+    /// `Σ w·x` of unsigned `w` (at most 15: a pair sums to at most 2·15·128) and signed
+    /// `x`, as eight float lanes of four products each.
     @inline(__always)
-    static func lanes(_ products: SIMD16<Int16>) -> SIMD8<Float> {
-        let wide = SIMD16<Int32>(truncatingIfNeeded: products)
-        return SIMD8<Float>(wide.lowHalf &+ wide.highHalf)
+    static func unsignedProducts(_ w: __m256i, _ x: __m256i) -> __m256 {
+        _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_maddubs_epi16(w, x), _mm256_set1_epi16(1)))
+    }
+
+    /// `Σ w·x` of signed `w` and `x` (`x` at most 127 in magnitude, as activation quants
+    /// are): `|w| · (x with w's sign)`, so the unsigned × signed product applies.
+    @inline(__always)
+    static func signedProducts(_ w: __m256i, _ x: __m256i) -> __m256 {
+        unsignedProducts(_mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w))
+    }
+
+    /// `products · scale + sum`.
+    @inline(__always)
+    static func accumulate(_ products: __m256, scale: Float, into sum: __m256) -> __m256 {
+        _mm256_fmadd_ps(products, _mm256_set1_ps(scale), sum)
+    }
+
+    /// The eight lanes summed, in a fixed order.
+    @inline(__always)
+    static func total(_ lanes: __m256) -> Float {
+        (lanes.lowHalf + lanes.highHalf).sum()
     }
 
     @inline(__always)
@@ -46,113 +76,94 @@ extension BlockDotProduct {
 /// Q4_1 (`w = d·q + m`, q in 0...15): `Σ w·x = d_w·d_x·Σ q·q_x + m·(d_x·Σ q_x)`.
 enum Q4_1BlockDot: BlockDotProduct {
     @inline(__always)
-    static func dot(_ weight: UnsafeRawPointer, _ quants: UnsafePointer<Int8>, _ scales: UnsafePointer<Float>,
-                    _ scaledSums: UnsafePointer<Float>, blocks: Int) -> Float {
-        var sum = SIMD8<Float>.zero
+    static func dot(_ weight: UnsafeRawPointer, _ x: ActivationRow, blocks: Int) -> Float {
+        var sum = _mm256_setzero_ps()
         var minimumTerm: Float = 0
         for block in 0..<blocks {
             let base = weight + block * 20
-            let packed = base.loadUnaligned(fromByteOffset: 4, as: SIMD16<UInt8>.self)
-            let low = SIMD16<Int16>(truncatingIfNeeded: packed & 0x0F)
-            let high = SIMD16<Int16>(truncatingIfNeeded: packed &>> 4)
-            let (xLow, xHigh) = activationHalves(quants, block: block)
-            // |q·q_x| ≤ 15·127, two of them fit Int16.
-            sum += lanes(low &* xLow &+ high &* xHigh) * (half(base, at: 0) * scales[block])
-            minimumTerm += half(base, at: 2) * scaledSums[block]
+            let quants = BlockLanes.nibbles(base + 4)
+            sum = BlockLanes.accumulate(BlockLanes.unsignedProducts(quants, x.block(block)),
+                                        scale: BlockLanes.half(base, at: 0) * x.scales[block], into: sum)
+            minimumTerm += BlockLanes.half(base, at: 2) * x.scaledSums[block]
         }
-        return sum.sum() + minimumTerm
+        return BlockLanes.total(sum) + minimumTerm
     }
 
     @inline(__always)
     static func dot2(_ weight: UnsafeRawPointer, _ a: ActivationRow, _ b: ActivationRow, blocks: Int) -> (Float, Float) {
-        var sumA = SIMD8<Float>.zero, sumB = SIMD8<Float>.zero
+        var sumA = _mm256_setzero_ps(), sumB = _mm256_setzero_ps()
         var minimumA: Float = 0, minimumB: Float = 0
         for block in 0..<blocks {
             let base = weight + block * 20
-            let packed = base.loadUnaligned(fromByteOffset: 4, as: SIMD16<UInt8>.self)
-            let low = SIMD16<Int16>(truncatingIfNeeded: packed & 0x0F)
-            let high = SIMD16<Int16>(truncatingIfNeeded: packed &>> 4)
-            let scale = half(base, at: 0), minimum = half(base, at: 2)
-            let (aLow, aHigh) = activationHalves(a.quants, block: block)
-            let (bLow, bHigh) = activationHalves(b.quants, block: block)
-            sumA += lanes(low &* aLow &+ high &* aHigh) * (scale * a.scales[block])
-            sumB += lanes(low &* bLow &+ high &* bHigh) * (scale * b.scales[block])
+            let quants = BlockLanes.nibbles(base + 4)
+            let scale = BlockLanes.half(base, at: 0), minimum = BlockLanes.half(base, at: 2)
+            sumA = BlockLanes.accumulate(BlockLanes.unsignedProducts(quants, a.block(block)), scale: scale * a.scales[block], into: sumA)
+            sumB = BlockLanes.accumulate(BlockLanes.unsignedProducts(quants, b.block(block)), scale: scale * b.scales[block], into: sumB)
             minimumA += minimum * a.scaledSums[block]
             minimumB += minimum * b.scaledSums[block]
         }
-        return (sumA.sum() + minimumA, sumB.sum() + minimumB)
+        return (BlockLanes.total(sumA) + minimumA, BlockLanes.total(sumB) + minimumB)
     }
 }
 
 /// Q4_0 (`w = d·(q − 8)`, q in 0...15): `Σ w·x = d_w·d_x·Σ (q − 8)·q_x`.
 enum Q4_0BlockDot: BlockDotProduct {
     @inline(__always)
-    static func dot(_ weight: UnsafeRawPointer, _ quants: UnsafePointer<Int8>, _ scales: UnsafePointer<Float>,
-                    _ scaledSums: UnsafePointer<Float>, blocks: Int) -> Float {
-        var sum = SIMD8<Float>.zero
+    static func quants(_ base: UnsafeRawPointer) -> __m256i {
+        _mm256_sub_epi8(BlockLanes.nibbles(base + 2), _mm256_set1_epi8(8))
+    }
+
+    @inline(__always)
+    static func dot(_ weight: UnsafeRawPointer, _ x: ActivationRow, blocks: Int) -> Float {
+        var sum = _mm256_setzero_ps()
         for block in 0..<blocks {
             let base = weight + block * 18
-            let packed = base.loadUnaligned(fromByteOffset: 2, as: SIMD16<UInt8>.self)
-            let low = SIMD16<Int16>(truncatingIfNeeded: packed & 0x0F) &- 8
-            let high = SIMD16<Int16>(truncatingIfNeeded: packed &>> 4) &- 8
-            let (xLow, xHigh) = activationHalves(quants, block: block)
-            // |(q − 8)·q_x| ≤ 8·127, two of them fit Int16.
-            sum += lanes(low &* xLow &+ high &* xHigh) * (half(base, at: 0) * scales[block])
+            sum = BlockLanes.accumulate(BlockLanes.signedProducts(quants(base), x.block(block)),
+                                        scale: BlockLanes.half(base, at: 0) * x.scales[block], into: sum)
         }
-        return sum.sum()
+        return BlockLanes.total(sum)
     }
+
     @inline(__always)
     static func dot2(_ weight: UnsafeRawPointer, _ a: ActivationRow, _ b: ActivationRow, blocks: Int) -> (Float, Float) {
-        var sumA = SIMD8<Float>.zero, sumB = SIMD8<Float>.zero
+        var sumA = _mm256_setzero_ps(), sumB = _mm256_setzero_ps()
         for block in 0..<blocks {
             let base = weight + block * 18
-            let packed = base.loadUnaligned(fromByteOffset: 2, as: SIMD16<UInt8>.self)
-            let low = SIMD16<Int16>(truncatingIfNeeded: packed & 0x0F) &- 8
-            let high = SIMD16<Int16>(truncatingIfNeeded: packed &>> 4) &- 8
-            let scale = half(base, at: 0)
-            let (aLow, aHigh) = activationHalves(a.quants, block: block)
-            let (bLow, bHigh) = activationHalves(b.quants, block: block)
-            sumA += lanes(low &* aLow &+ high &* aHigh) * (scale * a.scales[block])
-            sumB += lanes(low &* bLow &+ high &* bHigh) * (scale * b.scales[block])
+            let w = quants(base), scale = BlockLanes.half(base, at: 0)
+            sumA = BlockLanes.accumulate(BlockLanes.signedProducts(w, a.block(block)), scale: scale * a.scales[block], into: sumA)
+            sumB = BlockLanes.accumulate(BlockLanes.signedProducts(w, b.block(block)), scale: scale * b.scales[block], into: sumB)
         }
-        return (sumA.sum(), sumB.sum())
+        return (BlockLanes.total(sumA), BlockLanes.total(sumB))
     }
 }
 
 /// Q8_0 (`w = d·q`, q an Int8): `Σ w·x = d_w·d_x·Σ q·q_x`.
 enum Q8_0BlockDot: BlockDotProduct {
     @inline(__always)
-    static func dot(_ weight: UnsafeRawPointer, _ quants: UnsafePointer<Int8>, _ scales: UnsafePointer<Float>,
-                    _ scaledSums: UnsafePointer<Float>, blocks: Int) -> Float {
-        var sum = SIMD8<Float>.zero
+    static func quants(_ base: UnsafeRawPointer) -> __m256i {
+        _mm256_loadu_si256((base + 2).assumingMemoryBound(to: __m256i.self))
+    }
+
+    @inline(__always)
+    static func dot(_ weight: UnsafeRawPointer, _ x: ActivationRow, blocks: Int) -> Float {
+        var sum = _mm256_setzero_ps()
         for block in 0..<blocks {
             let base = weight + block * 34
-            let low = SIMD16<Int16>(truncatingIfNeeded: base.loadUnaligned(fromByteOffset: 2, as: SIMD16<Int8>.self))
-            let high = SIMD16<Int16>(truncatingIfNeeded: base.loadUnaligned(fromByteOffset: 18, as: SIMD16<Int8>.self))
-            let (xLow, xHigh) = activationHalves(quants, block: block)
-            // |q·q_x| ≤ 128·127 fits Int16 but a sum of two does not: widen first.
-            let lowWide = SIMD16<Int32>(truncatingIfNeeded: low &* xLow)
-            let highWide = SIMD16<Int32>(truncatingIfNeeded: high &* xHigh)
-            let wide = lowWide &+ highWide
-            sum += SIMD8<Float>(wide.lowHalf &+ wide.highHalf) * (half(base, at: 0) * scales[block])
+            sum = BlockLanes.accumulate(BlockLanes.signedProducts(quants(base), x.block(block)),
+                                        scale: BlockLanes.half(base, at: 0) * x.scales[block], into: sum)
         }
-        return sum.sum()
+        return BlockLanes.total(sum)
     }
+
     @inline(__always)
     static func dot2(_ weight: UnsafeRawPointer, _ a: ActivationRow, _ b: ActivationRow, blocks: Int) -> (Float, Float) {
-        var sumA = SIMD8<Float>.zero, sumB = SIMD8<Float>.zero
+        var sumA = _mm256_setzero_ps(), sumB = _mm256_setzero_ps()
         for block in 0..<blocks {
             let base = weight + block * 34
-            let low = SIMD16<Int16>(truncatingIfNeeded: base.loadUnaligned(fromByteOffset: 2, as: SIMD16<Int8>.self))
-            let high = SIMD16<Int16>(truncatingIfNeeded: base.loadUnaligned(fromByteOffset: 18, as: SIMD16<Int8>.self))
-            let scale = half(base, at: 0)
-            let (aLow, aHigh) = activationHalves(a.quants, block: block)
-            let (bLow, bHigh) = activationHalves(b.quants, block: block)
-            let wideA = SIMD16<Int32>(truncatingIfNeeded: low &* aLow) &+ SIMD16<Int32>(truncatingIfNeeded: high &* aHigh)
-            let wideB = SIMD16<Int32>(truncatingIfNeeded: low &* bLow) &+ SIMD16<Int32>(truncatingIfNeeded: high &* bHigh)
-            sumA += SIMD8<Float>(wideA.lowHalf &+ wideA.highHalf) * (scale * a.scales[block])
-            sumB += SIMD8<Float>(wideB.lowHalf &+ wideB.highHalf) * (scale * b.scales[block])
+            let w = quants(base), scale = BlockLanes.half(base, at: 0)
+            sumA = BlockLanes.accumulate(BlockLanes.signedProducts(w, a.block(block)), scale: scale * a.scales[block], into: sumA)
+            sumB = BlockLanes.accumulate(BlockLanes.signedProducts(w, b.block(block)), scale: scale * b.scales[block], into: sumB)
         }
-        return (sumA.sum(), sumB.sum())
+        return (BlockLanes.total(sumA), BlockLanes.total(sumB))
     }
 }

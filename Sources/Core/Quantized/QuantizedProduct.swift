@@ -49,8 +49,7 @@ enum QuantizedProduct {
                         row += 2
                     }
                     if row < rows {
-                        store(Kernel.dot(weightRow, activations.quants(ofRow: row), activations.scales(ofRow: row),
-                                         activations.scaledSums(ofRow: row), blocks: blocks), row: row)
+                        store(Kernel.dot(weightRow, activations.row(row), blocks: blocks), row: row)
                     }
                 }
             }
