@@ -15,9 +15,11 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
+        // Header-only: the CPU's spin-wait hint for the compute pool's threads.
+        .systemLibrary(name: "CSpinWait", path: "Sources/CSpinWait"),
         .target(
             name: "Core",
-            dependencies: ["CKafka", "COpenBLAS", "CCrypto"],
+            dependencies: ["CKafka", "COpenBLAS", "CCrypto", "CSpinWait"],
             // haswell is the x86-64-v3 feature set (AVX2, FMA, F16C): the quantised products'
             // kernels are written in its intrinsics, so every configuration needs it
             // (README: requirements).
