@@ -412,7 +412,7 @@ public struct TeacherRunSummary: Sendable {
     public var text: String {
         var lines = [
             "teacher targets written to \(outputDirectory) (run \(runID))",
-            "  sequences: \(sequences)" + (failed > 0 ? " (\(failed) failed, listed in manifest.json)" : ""),
+            "  sequences: \(sequences)" + (failed > 0 ? " (\(failed) failed, listed under failures in manifest.json)" : ""),
             "  tokens: \(tokens), response rows: \(responseRows)",
             String(format: "  time: %.1f s, %.0f tokens/s", seconds, seconds > 0 ? Double(tokensThisRun) / seconds : 0),
             "  mean log-prob of the reference responses:",
