@@ -31,7 +31,7 @@ enum TeacherCommand {
         ] + CommandRunner.kafkaOptions,
         epilog: """
         Exit status: 0 done, 1 failed, 2 usage error, 3 done but some records failed \
-        (listed in manifest.json), 130 interrupted (continue with --resume).
+        (listed under failures in manifest.json), 130 interrupted (continue with --resume).
         """)
 
     static func main(_ arguments: [String]) async -> ExitCode {

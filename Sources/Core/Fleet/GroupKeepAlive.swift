@@ -17,6 +17,10 @@ import Synchronization
 /// could be paused) is kept too. When the job ends the partitions it paused are
 /// resumed, from the message after the last one returned (or, those the group took away
 /// meanwhile, when it gives them back).
+///
+/// The keep-alive of the consumer whose job it is (`reporting`) logs once, when the job
+/// has run for `max.poll.interval.ms`: the moment the group would have dropped the
+/// worker without it. Earlier polling is only a precaution, not worth a line a job.
 enum GroupKeepAlive {
     private final class State: Sendable {
         struct Values {
@@ -34,21 +38,31 @@ enum GroupKeepAlive {
 
     /// Runs `work` (on the calling task) while keeping `consumer` in its group; returns
     /// the messages polled meanwhile, in the order they came.
-    static func during(consumer: KafkaConsumer, startAfter: Duration = .seconds(1),
+    /// - Parameter job: the message of the job `work` runs, when it is `consumer`'s: its
+    ///   keep-alive logs the job that outlasts `max.poll.interval.ms`.
+    static func during(consumer: KafkaConsumer, startAfter: Duration = .seconds(1), reporting job: KafkaMessage? = nil,
                        _ work: () async throws -> Void) async throws -> [KafkaMessage] {
         let state = State()
         let started = ContinuousClock.now
         let thread = PollingThread {
-            guard ContinuousClock.now - started >= startAfter, state.values.withLock({ $0.error == nil }) else {
+            let elapsed = ContinuousClock.now - started
+            guard elapsed >= startAfter, state.values.withLock({ $0.error == nil }) else {
                 usleep(10_000)
                 return
             }
             do {
-                let (holding, first) = state.values.withLock { values in
-                    defer { values.announced = true }
-                    return (!values.early.isEmpty, !values.announced)
+                let (holding, announce) = state.values.withLock { values in
+                    let announce = job != nil && !values.announced && elapsed >= consumer.maxPollInterval
+                    if announce { values.announced = true }
+                    return (!values.early.isEmpty, announce)
                 }
-                if first { Log.info("job running long: polling to stay in the group") }
+                if announce, let job {
+                    Log.info("job outlasting max.poll.interval.ms: polling keeps the worker in its group", [
+                        "job": .string(job.keyString ?? ""), "partition": .integer(Int64(job.partition)),
+                        "offset": .integer(job.offset), "seconds": .double(elapsed.inSeconds),
+                        "max_poll_interval_ms": .integer(Int64(consumer.maxPollInterval.kafkaMilliseconds)),
+                    ])
+                }
                 if holding {
                     // Every time: a rebalance during the job assigns partitions unpaused.
                     let assigned = try consumer.assignment()

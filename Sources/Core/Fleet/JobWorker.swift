@@ -110,7 +110,7 @@ public final class JobWorker: Sendable {
             guard let message = next else { continue }
             // Both members of the group stay in it however long the job computes.
             let requestsPolled = try await GroupKeepAlive.during(consumer: consumers.requests) {
-                heldJobs += try await GroupKeepAlive.during(consumer: jobs) { try await handle(message) }
+                heldJobs += try await GroupKeepAlive.during(consumer: jobs, reporting: message) { try await handle(message) }
             }
             generation.hold(requestsPolled)
             do {

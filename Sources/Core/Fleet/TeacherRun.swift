@@ -170,10 +170,11 @@ public final class TeacherRun: Sendable {
         do {
             try fleet.topicCreator.createTopics([replyTopic], partitions: fleet.replyPartitions,
                                                 replicationFactor: fleet.replicationFactor)
-        } catch KafkaError.adminTimedOut {
+        } catch let error as KafkaError where error.isAdminUnanswered {
             // A cluster without the Admin API (e.g. `realign broker`, librdkafka's mock):
             // the topic is created on first use, with the cluster's default partitions.
-            Log.warn("no answer to CreateTopics; relying on the cluster creating the reply topic on use", ["topic": .string(replyTopic)])
+            Log.warn("topic not created; relying on the cluster creating the reply topic on use",
+                     ["topic": .string(replyTopic), "reason": .string(error.description)])
         }
         let producer = try KafkaProducer(config: fleet.kafka)
         let replyPartitions = try producer.partitionCount(topic: replyTopic) ?? fleet.replyPartitions
@@ -411,7 +412,7 @@ public struct TeacherRunSummary: Sendable {
     public var text: String {
         var lines = [
             "teacher targets written to \(outputDirectory) (run \(runID))",
-            "  sequences: \(sequences)" + (failed > 0 ? " (\(failed) failed, listed in manifest.json)" : ""),
+            "  sequences: \(sequences)" + (failed > 0 ? " (\(failed) failed, listed under failures in manifest.json)" : ""),
             "  tokens: \(tokens), response rows: \(responseRows)",
             String(format: "  time: %.1f s, %.0f tokens/s", seconds, seconds > 0 ? Double(tokensThisRun) / seconds : 0),
             "  mean log-prob of the reference responses:",

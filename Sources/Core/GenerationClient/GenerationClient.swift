@@ -61,9 +61,10 @@ public final class GenerationClient: Sendable {
         do {
             try topicCreator.createTopics([replyTopic], partitions: options.replyPartitions,
                                           replicationFactor: options.replicationFactor)
-        } catch KafkaError.adminTimedOut {
+        } catch let error as KafkaError where error.isAdminUnanswered {
             // A cluster without the Admin API (librdkafka's mock): made on first use.
-            Log.warn("no answer to CreateTopics; relying on the cluster creating the reply topic on use", ["topic": .string(replyTopic)])
+            Log.warn("topic not created; relying on the cluster creating the reply topic on use",
+                     ["topic": .string(replyTopic), "reason": .string(error.description)])
         }
         let producer = try KafkaProducer(config: kafka)
         let replyPartitions = try producer.partitionCount(topic: replyTopic) ?? options.replyPartitions

@@ -1,8 +1,10 @@
 import CKafka
 
 /// Topic administration on a real Kafka cluster (librdkafka's Admin API). The
-/// embedded broker has no Admin API (its requests go unanswered until they time
-/// out): create its topics with `EmbeddedBroker.createTopics` instead - both are
+/// embedded broker has no Admin API, and names broker 0, none of its brokers, as its
+/// controller, so librdkafka would wait for a controller until the request timed out:
+/// `createTopics` sees that in the metadata and fails at once (`noController`). Create
+/// the embedded broker's topics with `EmbeddedBroker.createTopics` instead - both are
 /// `TopicCreator`s.
 public final class KafkaAdmin: TopicCreator {
     /// How long a request waits for the cluster's answer unless told otherwise.
@@ -29,25 +31,39 @@ public final class KafkaAdmin: TopicCreator {
     /// answer admin requests.
     /// - Throws: `KafkaError.clusterUnreachable`.
     public func checkReachable(timeout: Duration? = nil) throws {
-        let timeout = timeout ?? defaultTimeout
+        _ = try brokerIDs(timeout: timeout ?? defaultTimeout)
+    }
+
+    /// The ids of the cluster's brokers, from a metadata request to any of them.
+    /// - Throws: `KafkaError.clusterUnreachable`.
+    private func brokerIDs(timeout: Duration) throws -> [Int32] {
         var metadata: UnsafePointer<rd_kafka_metadata>?
         let result = rd_kafka_metadata(handle.pointer, 0, nil, &metadata, timeout.kafkaMilliseconds)
-        if let metadata { rd_kafka_metadata_destroy(metadata) }
-        guard result == RD_KAFKA_RESP_ERR_NO_ERROR else {
+        defer { if let metadata { rd_kafka_metadata_destroy(metadata) } }
+        guard result == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
             throw KafkaError.clusterUnreachable(bootstrapServers: bootstrapServers, timeoutMilliseconds: Int(timeout.kafkaMilliseconds))
         }
+        return UnsafeBufferPointer(start: metadata.pointee.brokers, count: Int(metadata.pointee.broker_cnt)).map(\.id)
     }
 
     /// Creates the topics and waits (at most `timeout`) until the cluster has made
     /// them. Topics that already exist are left as they are.
     /// - Throws: `KafkaError.clusterUnreachable` when no broker answers metadata
-    ///   within `timeout`, `KafkaError.createTopicFailed` for the first topic the
-    ///   cluster refused, `KafkaError.adminTimedOut` when a reachable cluster did not
-    ///   answer CreateTopics in time (as librdkafka's mock cluster never does).
+    ///   within `timeout`, `KafkaError.noController` at once when the metadata names a
+    ///   controller that is none of the cluster's brokers (as librdkafka's mock cluster
+    ///   does: CreateTopics goes to the controller), `KafkaError.createTopicFailed` for
+    ///   the first topic the cluster refused, `KafkaError.adminTimedOut` when the
+    ///   cluster did not answer CreateTopics in time.
     public func createTopics(_ names: [String], partitions: Int, replicationFactor: Int, timeout: Duration) throws {
         guard !names.isEmpty else { return }
-        try checkReachable(timeout: timeout)
+        let brokers = try brokerIDs(timeout: timeout)
         let operation = "creating topics \(names.joined(separator: ", "))"
+        // Known from the metadata just read, so no wait. An unknown controller (-1, e.g.
+        // during an election) is left to librdkafka, which waits for one to be elected.
+        let controller = rd_kafka_controllerid(handle.pointer, 0)
+        if controller >= 0, !brokers.contains(controller) {
+            throw KafkaError.noController(operation: operation, controllerID: controller, brokerIDs: brokers.sorted())
+        }
         let milliseconds = timeout.kafkaMilliseconds
         var reason = ErrorStringBuffer()
 

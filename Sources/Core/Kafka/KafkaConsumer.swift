@@ -23,6 +23,10 @@ public final class KafkaConsumer: Sendable {
     /// The consumer group, nil for a reader outside any group.
     public let groupID: String?
 
+    /// The longest a group member may go without `poll` before the group drops it
+    /// (`max.poll.interval.ms`, configured or librdkafka's default).
+    public let maxPollInterval: Duration
+
     private let handle: KafkaHandle
     private let closed = Atomic<Bool>(false)
 
@@ -45,6 +49,8 @@ public final class KafkaConsumer: Sendable {
                                  context: ClientContext(logHandler: logHandler)) { conf in
             rd_kafka_conf_set_rebalance_cb(conf, applyRebalance)
         }
+        // librdkafka's default, should a client not report it.
+        maxPollInterval = .milliseconds(handle.property("max.poll.interval.ms").flatMap(Int64.init) ?? 300_000)
         // Serve logs, errors and rebalances from the consumer's queue, i.e. in `poll`.
         rd_kafka_poll_set_consumer(handle.pointer)
     }

@@ -31,8 +31,12 @@ public enum KafkaError: Error, Equatable, CustomStringConvertible {
     case consumerClosed
     /// The broker answered CreateTopics for this topic with an error other than "already exists".
     case createTopicFailed(topic: String, code: KafkaErrorCode, reason: String)
-    /// An admin request got no answer within its timeout (the mock cluster never answers admin requests).
+    /// An admin request got no answer within its timeout.
     case adminTimedOut(operation: String, timeoutMilliseconds: Int)
+    /// The cluster's metadata names a controller that is none of its brokers, so no
+    /// admin request can be sent (librdkafka's mock cluster names broker 0 and has no
+    /// Admin API).
+    case noController(operation: String, controllerID: Int32, brokerIDs: [Int32])
     /// No broker of the cluster answered a metadata request in time.
     case clusterUnreachable(bootstrapServers: String, timeoutMilliseconds: Int)
     /// A call into the embedded (mock) broker failed.
@@ -76,6 +80,9 @@ public enum KafkaError: Error, Equatable, CustomStringConvertible {
             return "could not create topic '\(topic)': \(code.name): \(reason)"
         case .adminTimedOut(let operation, let timeout):
             return "\(operation) got no answer within \(timeout) ms"
+        case .noController(let operation, let controller, let brokers):
+            let known = brokers.map(String.init).joined(separator: ", ")
+            return "\(operation): the cluster names broker \(controller) as its controller, none of its brokers (\(known)), so it takes no admin requests"
         case .mockClusterFailed(let operation, let code):
             return "embedded broker: \(operation) failed: \(code)"
         case .clusterUnreachable(let servers, let timeout):
@@ -102,4 +109,13 @@ extension KafkaError {
     }
 
     var isRetriable: Bool { !isMessageTooLarge && !isUnknownTopic }
+
+    /// The cluster takes no admin requests (no controller) or did not answer one in
+    /// time: topics are left for it to create on first use.
+    public var isAdminUnanswered: Bool {
+        switch self {
+        case .adminTimedOut, .noController: true
+        default: false
+        }
+    }
 }

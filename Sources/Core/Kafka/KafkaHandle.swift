@@ -31,6 +31,17 @@ final class KafkaHandle: @unchecked Sendable {
     }
 
     var name: String { String(cString: rd_kafka_name(pointer)) }
+
+    /// A configuration property as the client runs with it: the value it was given or
+    /// librdkafka's default; nil for a name librdkafka does not know.
+    func property(_ name: String) -> String? {
+        let conf = rd_kafka_conf(pointer)
+        var size = 0
+        guard rd_kafka_conf_get(conf, name, nil, &size) == RD_KAFKA_CONF_OK else { return nil }
+        var value = [CChar](repeating: 0, count: size)
+        guard rd_kafka_conf_get(conf, name, &value, &size) == RD_KAFKA_CONF_OK else { return nil }
+        return String(decoding: value.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
 }
 
 extension Duration {

@@ -12,14 +12,26 @@ public enum WeightPrecision: String, Sendable, Equatable, CaseIterable {
 
     /// The environment variable that selects the precision of inference loads (worker,
     /// `generate`, `eval`): `exact` (the default, what the fleet tests' goldens assume)
-    /// or `quantized`.
+    /// or `quantized` (also spelt `quantised`, as the README's prose spells it).
     public static let environmentVariable = "REALIGN_WEIGHTS"
+
+    /// The precision a `REALIGN_WEIGHTS` value names: a raw value or the British
+    /// spelling `quantised`; nil for anything else.
+    public init?(name: String) {
+        if let precision = WeightPrecision(rawValue: name) {
+            self = precision
+        } else if name == "quantised" {
+            self = .quantized
+        } else {
+            return nil
+        }
+    }
 
     /// The precision `environment` selects for inference, `exact` when unset.
     public static func inference(environment: [String: String]) throws(FileError) -> WeightPrecision {
         guard let value = environment[environmentVariable], !value.isEmpty else { return .exact }
-        guard let precision = WeightPrecision(rawValue: value) else {
-            throw FileError(path: environmentVariable, problem: "\(value) is not a weight precision (exact or quantized)")
+        guard let precision = WeightPrecision(name: value) else {
+            throw FileError(path: environmentVariable, problem: "\(value) is not a weight precision (exact, quantized or quantised)")
         }
         return precision
     }

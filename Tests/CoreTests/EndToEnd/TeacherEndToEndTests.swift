@@ -239,7 +239,7 @@ import Testing
     // MARK: - Bad records and truncation
 
     /// A pre-tokenized record with `prompt_len` 0 among the text records fails alone
-    /// (exit 3, listed in the manifest) and the other records are written; with
+    /// (exit 3, listed under the manifest's failures) and the other records are written; with
     /// `--cutoff-len` the long records lose the end of their responses. No aligned
     /// system message here (it cannot apply to a pre-tokenized record), so the ref view
     /// is the one of the clean run and both views are one: rows = cutoff - prompt length.
@@ -262,7 +262,7 @@ import Testing
             Self.teacherArguments(data: data, out: out, alignedSystem: false)
                 + ["--workers", "1", "--job-tokens", "450", "--cutoff-len", String(cutoff)], in: directory)
         #expect(outcome.exitCode == 3, "\(outcome.transcript)")
-        #expect(outcome.stdout.contains("sequences: 8 (1 failed, listed in manifest.json)"), "\(outcome.stdout)")
+        #expect(outcome.stdout.contains("sequences: 8 (1 failed, listed under failures in manifest.json)"), "\(outcome.stdout)")
 
         let manifest = try TeacherOutputManifest.read(directory: out)
         #expect(manifest.complete)

@@ -63,6 +63,17 @@ import Testing
         ])
     }
 
+    /// What the worker's long-job log compares a job's time with.
+    @Test func aConsumerKnowsItsMaxPollIntervalSetOrDefault() throws {
+        let set = try KafkaConsumer(config: KafkaConfig(bootstrapServers: "127.0.0.1:1", properties: [
+            "max.poll.interval.ms": "7000", "session.timeout.ms": "6000"]), groupID: "g")
+        defer { set.close() }
+        #expect(set.maxPollInterval == .seconds(7))
+        let unset = try KafkaConsumer(config: KafkaConfig(bootstrapServers: "127.0.0.1:1"), groupID: "g")
+        defer { unset.close() }
+        #expect(unset.maxPollInterval == .seconds(300))
+    }
+
     @Test func durationsBecomeWholeMilliseconds() {
         #expect(Duration.milliseconds(1500).kafkaMilliseconds == 1500)
         #expect(Duration.seconds(2).kafkaMilliseconds == 2000)
