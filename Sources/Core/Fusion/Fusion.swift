@@ -1,4 +1,5 @@
 import Foundation
+import _Builtin_intrinsics.intel
 
 /// TrRa teacher fusion: at λ the teacher distribution of a row is
 /// `log_softmax(z)` with `z = λ·h_aligned + (1−λ)·h_ref` over the vocabulary (raw
@@ -105,13 +106,17 @@ public enum Fusion {
     static func sumOfExponentials(_ z: UnsafePointer<Float>, count: Int, shiftedBy maximum: Float) -> Double {
         let wide = count & ~7
         let shift = SIMD8<Float>(repeating: maximum)
-        var sums = SIMD8<Double>.zero
+        // Widened to Double four lanes at a time by the instruction itself (a generic
+        // SIMD conversion would go lane by lane).
+        var low = _mm256_setzero_pd(), high = _mm256_setzero_pd()
         var i = 0
         while i < wide {
-            sums += SIMD8<Double>(SIMDExponential.exp(ElementWise.loadSIMD(z + i) - shift))
+            let exponentials = SIMDExponential.exp(ElementWise.loadSIMD(z + i) - shift)
+            low = _mm256_add_pd(low, _mm256_cvtps_pd(exponentials.lowHalf))
+            high = _mm256_add_pd(high, _mm256_cvtps_pd(exponentials.highHalf))
             i += 8
         }
-        var sum = sums.sum()
+        var sum = (low + high).sum()
         while i < count {
             sum += Double(exp(z[i] - maximum))
             i += 1

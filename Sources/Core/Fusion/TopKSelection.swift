@@ -44,10 +44,16 @@ struct TopKSelection {
             push(row[i], Int32(firstIndex + i))
             i += 1
         }
+        // Later indices lose ties, so only a strictly larger value displaces the root. Once
+        // the heap is full few entries do: test eight against it at a time.
+        while i + 8 <= count {
+            if any(ElementWise.loadSIMD(row + i) .> SIMD8(repeating: values[0])) {
+                for j in i..<(i + 8) where row[j] > values[0] { replaceRoot(row[j], Int32(firstIndex + j)) }
+            }
+            i += 8
+        }
         while i < count {
-            let value = row[i]
-            // Later indices lose ties, so only a strictly larger value displaces the root.
-            if value > values[0] { replaceRoot(value, Int32(firstIndex + i)) }
+            if row[i] > values[0] { replaceRoot(row[i], Int32(firstIndex + i)) }
             i += 1
         }
     }

@@ -20,19 +20,19 @@ extension FaultTests {
     static let offeredRate = 25.0
 
     /// What the reply reader saw: the first arrival of each job id, and how many
-    /// replies came in all.
+    /// replies came for each.
     final class Arrivals: Sendable {
-        private let state = Mutex<(first: [String: ContinuousClock.Instant], replies: Int, wrongHash: [String])>(([:], 0, []))
+        private let state = Mutex<(first: [String: ContinuousClock.Instant], replies: [String: Int], wrongHash: [String])>(([:], [:], []))
 
         func record(id: String, sha256: String, expected: String?) {
             state.withLock { state in
-                state.replies += 1
+                state.replies[id, default: 0] += 1
                 if state.first[id] == nil { state.first[id] = .now }
                 if sha256 != expected { state.wrongHash.append(id) }
             }
         }
 
-        var snapshot: (first: [String: ContinuousClock.Instant], replies: Int, wrongHash: [String]) { state.withLock { $0 } }
+        var snapshot: (first: [String: ContinuousClock.Instant], replies: [String: Int], wrongHash: [String]) { state.withLock { $0 } }
     }
 
     /// A tiny job: six tokens, two of prompt, one lambda, top 4.
@@ -136,7 +136,11 @@ extension FaultTests {
 
         let answered = Set(seen.first.keys).subtracting(warmUpIDs)
         #expect(answered == Set(submitted.keys), "\(Set(submitted.keys).subtracting(answered).count) job(s) unanswered")
-        #expect(seen.replies == Self.jobCount + warmUpIDs.count, "\(seen.replies) replies: duplicates")
+        // A warm-up job may be answered twice: its worker's commit can be refused while
+        // the second worker joins the group (REBALANCE_IN_PROGRESS), and the job goes to
+        // the other worker (at-least-once). The load jobs come after the group settled.
+        let duplicated = seen.replies.filter { !$0.key.hasPrefix("warm-up/") && $0.value > 1 }
+        #expect(duplicated.isEmpty, "load jobs answered more than once: \(duplicated.sorted { $0.key < $1.key }.prefix(5))")
         #expect(seen.wrongHash.isEmpty, "replies with an error or another job's hash: \(seen.wrongHash.prefix(5))")
 
         let latencies = submitted.compactMap { id, sent in seen.first[id].map { ($0 - sent).seconds * 1000 } }.sorted()
