@@ -85,15 +85,17 @@ public enum Fusion {
         let alignedWeight = Float(lambda)
         let refWeight = Float(1 - lambda)
         let wide = count & ~7
-        var maxima = SIMD8<Float>(repeating: -.infinity)
+        var maxima = _mm256_set1_ps(-.infinity)
         var i = 0
         while i < wide {
             let fused = alignedWeight * ElementWise.loadSIMD(aligned + i) + refWeight * ElementWise.loadSIMD(ref + i)
             ElementWise.storeSIMD(fused, z + i)
-            maxima = pointwiseMax(maxima, fused)
+            // The instruction: the generic `pointwiseMax` is a call per vector.
+            maxima = _mm256_max_ps(maxima, fused)
             i += 8
         }
-        var maximum = maxima.max()
+        let maxima4 = _mm_max_ps(maxima.lowHalf, maxima.highHalf)
+        var maximum = max(max(maxima4[0], maxima4[1]), max(maxima4[2], maxima4[3]))
         while i < count {
             z[i] = alignedWeight * aligned[i] + refWeight * ref[i]
             maximum = max(maximum, z[i])

@@ -1,3 +1,5 @@
+import _Builtin_intrinsics.intel
+
 /// Picks the `k` largest values of a row in O(n log k) with a bounded min-heap, without
 /// sorting the row; the row may come in pieces (`offer`, as the blocked fusion has it).
 /// Order: larger value first; equal values by lower index first, so the result is
@@ -45,9 +47,13 @@ struct TopKSelection {
             i += 1
         }
         // Later indices lose ties, so only a strictly larger value displaces the root. Once
-        // the heap is full few entries do: test eight against it at a time.
+        // the heap is full few entries do: test eight against it at a time, by the sign
+        // bits of `root − value` (negative exactly where value > root; a NaN only sends
+        // the eight to the scalar test, which refuses it). Swift's SIMD comparison would
+        // go lane by lane.
         while i + 8 <= count {
-            if any(ElementWise.loadSIMD(row + i) .> SIMD8(repeating: values[0])) {
+            let differences = _mm256_sub_ps(_mm256_set1_ps(values[0]), _mm256_loadu_ps(row + i))
+            if _mm256_movemask_ps(differences) != 0 {
                 for j in i..<(i + 8) where row[j] > values[0] { replaceRoot(row[j], Int32(firstIndex + j)) }
             }
             i += 8

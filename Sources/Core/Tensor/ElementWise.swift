@@ -1,7 +1,8 @@
+import _Builtin_intrinsics.intel
 import Foundation
 
 /// Element-wise kernels on raw float buffers. Loops run eight lanes at a time
-/// (`SIMD8<Float>`) with a scalar tail; the transcendental parts (`exp`) stay scalar.
+/// (`SIMD8<Float>`) with a scalar tail; `exp` is `SIMDExponential` on the lanes.
 enum ElementWise {
     /// `destination[i] += source[i]` for `i < count`.
     static func add(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>, count: Int) {
@@ -76,22 +77,50 @@ enum ElementWise {
             let g = gate + row * width
             let u = up + row * width
             let o = output + row * width
-            for i in 0..<width {
+            let wide = width & ~7
+            var i = 0
+            while i < wide {
+                let z = loadSIMD(g + i)
+                storeSIMD(z / (1 + SIMDExponential.exp(-z)) * loadSIMD(u + i), o + i)
+                i += 8
+            }
+            while i < width {
                 let z = g[i]
                 o[i] = z / (1 + exp(-z)) * u[i]
+                i += 1
             }
         }
     }
 
     /// In-place softmax of `row[0..<count]`: max-subtracted exponentials over their sum.
     static func softmax(_ row: UnsafeMutablePointer<Float>, count: Int) {
-        var maximum = -Float.infinity
-        for i in 0..<count where row[i] > maximum { maximum = row[i] }
-        var sum: Float = 0
-        for i in 0..<count {
+        let wide = count & ~7
+        var maxima = _mm256_set1_ps(-.infinity)
+        var i = 0
+        while i < wide {
+            maxima = _mm256_max_ps(maxima, loadSIMD(row + i))
+            i += 8
+        }
+        var maximum = (0..<8).reduce(-Float.infinity) { max($0, maxima[$1]) }
+        while i < count {
+            maximum = max(maximum, row[i])
+            i += 1
+        }
+        let shift = SIMD8<Float>(repeating: maximum)
+        var sums = SIMD8<Float>.zero
+        i = 0
+        while i < wide {
+            let e = SIMDExponential.exp(loadSIMD(row + i) - shift)
+            storeSIMD(e, row + i)
+            sums += e
+            i += 8
+        }
+        var sum = sums.sum()
+        while i < count {
             let e = exp(row[i] - maximum)
             row[i] = e
             sum += e
+            i += 1
         }
         scale(row, count: count, by: 1 / sum)
     }
