@@ -145,8 +145,10 @@ def bounds(ours, peers, entries):
             lines.append(f"- `{name}`: at 512 tokens ours runs the products at {forward[512]['gflops']:.1f} GFLOP/s, "
                          f"PyTorch at {torch_gflops:.1f} (same FLOP count); 1.5x PyTorch needs {needed:.1f} GFLOP/s, "
                          f"{needed / ceilings[512]:.2f} of the f32 sgemm ceiling at these shapes ({ceilings[512]:.1f}). "
-                         "Both sides run the products as f32 matrix products, so a margin that large has to come "
-                         "from the work around them or from products on quantised weights.")
+                         "Both sides run the products as f32 matrix products, so a margin that large cannot come "
+                         "from the work around them; products on quantised weights do not give it on AVX2 either: "
+                         "32 multiply-adds of a block take four instructions (vpmaddubsw, vpmaddwd, vcvtdq2ps, "
+                         "vfmadd) where f32 takes four FMAs, so only VNNI (not in x86-64-v3) would leave room.")
         elif name == "teacher_forward_vs_sgemm_2048":
             lines.append(f"- `{name}`: {forward[2048]['gflops']:.1f} of {ceilings[2048]:.1f} GFLOP/s; the rest of the "
                          "2048-token pass is attention outside sgemm (scores, softmax), element-wise passes and copying "
