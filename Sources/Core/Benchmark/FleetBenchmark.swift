@@ -64,6 +64,9 @@ public enum FleetBenchmark {
 
     public static func run(_ settings: Settings) async throws -> Measurement {
         let topics = Topics()
+        // The fleet appends to its workers' logs; an earlier bench's lines would pass
+        // for this fleet's readiness (and idle memory be read before the model loads).
+        try? FileManager.default.removeItem(atPath: settings.directory + "/logs")
         let fleet = try EmbeddedFleet(
             workerCount: settings.workers, models: [settings.model], topics: topics,
             threadsPerWorker: settings.threadsPerWorker, logDirectory: settings.directory + "/logs",
