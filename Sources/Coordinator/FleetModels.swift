@@ -1,7 +1,9 @@
 import Core
+import Foundation
 
 /// The models an embedded fleet must load, from a command's model arguments: every
-/// model needs a path, and a name is given one path.
+/// model needs a path, a name is given one path, and the path must exist - checked
+/// before the command starts a broker and workers or claims an output directory.
 enum FleetModels {
     static func local(_ arguments: [ModelArgument], command: String) throws(UsageError) -> [(name: String, path: String)] {
         var models: [(name: String, path: String)] = []
@@ -15,6 +17,9 @@ enum FleetModels {
         }
         for argument in arguments where !models.contains(where: { $0.name == argument.name }) {
             throw UsageError(command: command, message: "model \(argument.name) has no path: the embedded fleet needs NAME=PATH (or use --brokers with workers that serve it)")
+        }
+        for model in models where !FileManager.default.fileExists(atPath: model.path) {
+            throw UsageError(command: command, message: "model \(model.name): no file or directory at \(model.path)")
         }
         return models
     }

@@ -36,9 +36,6 @@ struct GenerationFleet {
             guard seconds > 0 else { throw UsageError(command: command, message: "--request-timeout must be positive") }
             resubmitAfter = .milliseconds(Int64(seconds * 1000))
             self.models = brokers == nil ? try FleetModels.local(models, command: command) : []
-            for model in self.models where !FileManager.default.fileExists(atPath: model.path) {
-                throw UsageError(command: command, message: "model \(model.name): no file or directory at \(model.path)")
-            }
             adapters = []
             for text in arguments.strings("adapter") {
                 let adapter = try ModelArgument.parse(text, command: command)

@@ -337,6 +337,8 @@ import Testing
             ("missing --data", withoutOption("--data"), "--data is required"),
             ("unknown option", valid + ["--frobnicate"], "unknown option --frobnicate"),
             ("--lambda abc", withoutOption("--lambda") + ["--lambda", "abc"], "--lambda: abc is not a number"),
+            ("missing model file", withoutOption("--ref") + ["--ref", "smol=" + directory + "/no-such-model.gguf"],
+             "model smol: no file or directory at \(directory)/no-such-model.gguf"),
         ]
         for (label, arguments, message) in usageErrors {
             let outcome = try await Self.realign(label, arguments, in: directory, timeout: .seconds(60))
