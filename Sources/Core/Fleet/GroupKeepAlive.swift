@@ -1,4 +1,4 @@
-import Glibc
+import Dispatch
 import Synchronization
 
 /// Keeps a worker in its consumer group while one job computes for longer than
@@ -30,10 +30,12 @@ enum GroupKeepAlive {
             var announced = false
         }
         let values = Mutex(Values())
+        /// Signalled when the job ends: the thread's wait for `startAfter` ends with it.
+        let jobEnded = DispatchSemaphore(value: 0)
     }
 
-    /// How long one poll of the keep-alive thread waits: also how long the end of a job
-    /// may wait for the thread to stop.
+    /// How long one poll of the keep-alive thread waits. The end of a job does not wait
+    /// it out: it interrupts the poll (the worker goes straight on to its next job).
     static let pollTimeout = Duration.milliseconds(25)
 
     /// Runs `work` (on the calling task) while keeping `consumer` in its group; returns
@@ -44,10 +46,17 @@ enum GroupKeepAlive {
                        _ work: () async throws -> Void) async throws -> [KafkaMessage] {
         let state = State()
         let started = ContinuousClock.now
-        let thread = PollingThread {
+        let thread = PollingThread(interrupt: {
+            state.jobEnded.signal()
+            consumer.interruptPoll()
+        }) {
             let elapsed = ContinuousClock.now - started
-            guard elapsed >= startAfter, state.values.withLock({ $0.error == nil }) else {
-                usleep(10_000)
+            guard elapsed >= startAfter else {
+                _ = state.jobEnded.wait(timeout: .now() + .nanoseconds(Int((startAfter - elapsed).inSeconds * 1e9)))
+                return
+            }
+            guard state.values.withLock({ $0.error == nil }) else {
+                _ = state.jobEnded.wait(timeout: .now() + .milliseconds(10))
                 return
             }
             do {

@@ -127,6 +127,15 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
+    /// Makes a `poll` waiting on another thread return nil at once (or the next `poll`,
+    /// when none waits): a thread polling for a while can be stopped without waiting
+    /// out its timeout.
+    public func interruptPoll() {
+        guard let queue = rd_kafka_queue_get_consumer(handle.pointer) else { return }
+        rd_kafka_queue_yield(queue)
+        rd_kafka_queue_destroy(queue)
+    }
+
     /// The next message, waiting at most `timeout`.
     ///
     /// Returns nil when nothing arrived in time, at the end of a partition, and on

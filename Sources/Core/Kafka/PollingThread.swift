@@ -6,17 +6,22 @@ import Synchronization
 final class PollingThread: Sendable {
     private final class Loop: Sendable {
         let body: @Sendable () -> Void
+        let interrupt: @Sendable () -> Void
         let stopRequested = Atomic<Bool>(false)
-        init(body: @escaping @Sendable () -> Void) { self.body = body }
+        init(body: @escaping @Sendable () -> Void, interrupt: @escaping @Sendable () -> Void) {
+            self.body = body
+            self.interrupt = interrupt
+        }
     }
 
     private let loop: Loop
     private let thread: pthread_t
 
     /// `body` should block for a short while (e.g. `rd_kafka_poll(rk, 100)`), which
-    /// bounds how long `stopAndJoin` waits.
-    init(body: @escaping @Sendable () -> Void) {
-        let loop = Loop(body: body)
+    /// bounds how long `stopAndJoin` waits - unless `interrupt` makes a blocked `body`
+    /// return at once (where a stop must not wait out a poll's timeout).
+    init(interrupt: @escaping @Sendable () -> Void = {}, body: @escaping @Sendable () -> Void) {
+        let loop = Loop(body: body, interrupt: interrupt)
         var thread = pthread_t()
         let started = pthread_create(&thread, nil, { argument in
             let loop = Unmanaged<Loop>.fromOpaque(argument!).takeRetainedValue()
@@ -28,9 +33,11 @@ final class PollingThread: Sendable {
         self.thread = thread
     }
 
-    /// Asks the loop to stop after the current call to `body` and waits for it.
+    /// Asks the loop to stop after the current call to `body` (cut short by `interrupt`)
+    /// and waits for it.
     func stopAndJoin() {
         guard !loop.stopRequested.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        loop.interrupt()
         pthread_join(thread, nil)
     }
 }
