@@ -66,6 +66,18 @@ public final class MappedFile: @unchecked Sendable {
         return UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count)
     }
 
+    /// Says that the bytes `range` are not needed soon: the whole pages inside it leave
+    /// this process's resident set, and a later read pages them in again from the file
+    /// (the page cache, usually). Memory this object allocated is kept.
+    public func release(_ range: Range<Int>) {
+        guard !isAllocated, let base, range.lowerBound >= 0, range.upperBound <= size else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let first = (range.lowerBound + page - 1) / page * page
+        let end = range.upperBound / page * page
+        guard first < end else { return }
+        madvise(UnsafeMutableRawPointer(mutating: base + first), end - first, MADV_DONTNEED)
+    }
+
     /// All bytes of the file.
     public var contents: UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: base, count: size)

@@ -23,10 +23,15 @@ public enum ModelLoader {
             }
             if !stops.contains(Int32(id)) { stops.append(Int32(id)) }
         }
+        let chatTemplate = try gguf.string("tokenizer.chat_template")
+        let contentSHA256 = withExtendedLifetime(gguf.file) { SHA256.hex($0.contents) }
+        // Hashing read every page. The pages the weights read come back on first use; the
+        // rest (header, tokenizer strings, rows copied in another order) would stay in the
+        // worker's resident memory for nothing.
+        gguf.file.release(0..<gguf.file.size)
         return ModelFile(
             path: path, weights: weights, tokenizer: tokenizer, huggingFaceTokenizerJSON: nil,
-            chatTemplate: try gguf.string("tokenizer.chat_template"), stopTokenIds: stops,
-            contentSHA256: withExtendedLifetime(gguf.file) { SHA256.hex($0.contents) })
+            chatTemplate: chatTemplate, stopTokenIds: stops, contentSHA256: contentSHA256)
     }
 
     public static func loadHuggingFace(directory path: String) throws(FileError) -> ModelFile {
