@@ -163,10 +163,7 @@ def bounds(ours, peers, entries):
                          + (", so what limits ours is the work of each step (unpacking the blocks, quantising the "
                             "activations to 8 bits, the dot products, attention), not the memory bus"
                             if steady * quantized_bytes < 0.5 * bandwidth else "")
-                         + ". Our kernels are written with Swift's portable SIMD types, which have no 8-bit "
-                         "multiply-add: each block's nibbles and activations are widened to 16 bits, multiplied and widened "
-                         "again to 32, where llama.cpp's AVX2 kernels use two instructions for 32 products. "
-                         "Prompts are prefilled through sgemm on dequantised blocks: time to the first token "
+                         + ". Prompts are prefilled through sgemm on dequantised blocks: time to the first token "
                          f"({decode['plain']['prompt_tokens']}-token prompt) ours {decode['plain']['prefill_seconds']:.3f} s, "
                          f"with f32 weights {exact_decode['plain']['prefill_seconds']:.3f} s, llama.cpp "
                          f"{llama['prefill_seconds']:.3f} s. "
@@ -206,14 +203,21 @@ def bounds(ours, peers, entries):
             run = memory[kind]
             adapter = ours["worker_memory"]["adapter_bytes"] if kind == "inra" else 0
             target = entry["target"] * gguf_bytes
-            idle, idle_file, idle_anon = run["idle_rss_bytes"], run["idle_rss_file_bytes"], run["idle_rss_anon_bytes"]
-            lines.append(f"- `{name}`: the target is {target / 1e6:.0f} MB. A worker that has loaded its model and "
-                         f"serves no job already holds {idle / 1e6:.0f} MB: {idle_file / 1e6:.0f} MB of file pages - the "
-                         f"mapped GGUF ({gguf_bytes / 1e6:.0f} MB) and the code of the binary and its libraries (Swift "
-                         f"runtime, Foundation, OpenBLAS, librdkafka) - and {idle_anon / 1e6:.0f} MB allocated (tokenizer, "
-                         "RoPE table, Kafka client" + (f", the {adapter / 1e6:.1f} MB adapter in float32" if adapter else "")
-                         + f"). The jobs add {(entry['ours'] * 1e6 - idle) / 1e6:.0f} MB at their peak: one group's "
-                         "activations (up to 1,024 tokens), blocks of the output head, the fused targets and the reply. "
+            model_file, file_pages = run["final_rss_model_file_bytes"], run["final_rss_file_bytes"]
+            idle_anon, final_anon = run["idle_rss_anon_bytes"], run["final_rss_anon_bytes"]
+            lines.append(f"- `{name}`: the target is {target / 1e6:.0f} MB. File pages alone take "
+                         f"{file_pages / 1e6:.0f} MB of it: {model_file / 1e6:.0f} MB of the GGUF (every weight the "
+                         f"forward pass reads; the file is {gguf_bytes / 1e6:.0f} MB) and "
+                         f"{(file_pages - model_file) / 1e6:.0f} MB of code (the binary and its libraries: Swift runtime, "
+                         f"Foundation, OpenBLAS, librdkafka). Before its first job the worker has allocated "
+                         f"{idle_anon / 1e6:.0f} MB (tokenizer, RoPE table, Kafka client, the Q/K rows reordered for "
+                         "Hugging Face's RoPE" + (f", the {adapter / 1e6:.1f} MB adapter in float32" if adapter else "")
+                         + f"): {(file_pages + idle_anon) / target:.2f} of the target before any job's memory. The jobs "
+                         f"take {(entry['ours'] * 1e6 - file_pages - idle_anon) / 1e6:.0f} MB more at their peak: one "
+                         "group's activations in float32 (up to 1,024 tokens: two of the 512-token sequences), "
+                         "OpenBLAS's packing buffers, blocks of the output head, the fused targets and the reply; "
+                         f"{(final_anon - idle_anon) / 1e6:.0f} MB of it stays allocated after the run (OpenBLAS's "
+                         "buffers, the allocator's free memory). "
                          f"With f32 weights the peak is {exact_memory[kind]['peak_rss_bytes'] / 1e6:.0f} MB.")
     return lines
 

@@ -243,9 +243,13 @@ enum BenchCommand {
                 progress("worker memory \(label), \(precision.rawValue) weights: peak RSS \(format(Double(run.peakResidentBytes[0]) / 1e6)) MB")
                 runs.append(JSONMember(label, object([
                     "peak_rss_bytes": .integer(Int64(run.peakResidentBytes[0])), "sequences": .integer(Int64(run.sequences)),
-                "idle_rss_bytes": .integer(Int64(run.idleResident[0].total)),
-                "idle_rss_file_bytes": .integer(Int64(run.idleResident[0].file)),
-                "idle_rss_anon_bytes": .integer(Int64(run.idleResident[0].anonymous)),
+                    "idle_rss_bytes": .integer(Int64(run.idleResident[0].total)),
+                    "idle_rss_file_bytes": .integer(Int64(run.idleResident[0].file)),
+                    "idle_rss_anon_bytes": .integer(Int64(run.idleResident[0].anonymous)),
+                    "final_rss_bytes": .integer(Int64(run.finalResident[0].total)),
+                    "final_rss_file_bytes": .integer(Int64(run.finalResident[0].file)),
+                    "final_rss_anon_bytes": .integer(Int64(run.finalResident[0].anonymous)),
+                    "final_rss_model_file_bytes": .integer(Int64(run.modelFileResident[0])),
                     "tokens": .integer(Int64(run.tokens)), "jobs": .integer(Int64(run.jobs)),
                     "sequence_tokens": .integer(512), "threads": .integer(Int64(settings.threads)),
                 ])))

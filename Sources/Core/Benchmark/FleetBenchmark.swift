@@ -52,6 +52,11 @@ public enum FleetBenchmark {
         public var peakResidentBytes: [Int]
         /// Each worker's resident set once serving, before any job: the models loaded.
         public var idleResident: [ProcessMemory.Resident]
+        /// Each worker's resident set after the timed run: the model file's pages that the
+        /// jobs read are in it, the jobs' scratch memory is not.
+        public var finalResident: [ProcessMemory.Resident]
+        /// Of `finalResident`, the bytes of the model file.
+        public var modelFileResident: [Int]
 
         public var tokensPerSecond: Double { Double(tokens) / seconds }
         public var jobs: Int { jobLogs.reduce(0) { $0 + $1.jobs.count } }
@@ -95,12 +100,17 @@ public enum FleetBenchmark {
             throw BenchmarkError("\(summary.failed) of \(summary.sequences) sequences failed in the timed run (see \(timedOptions.outputDirectory)/manifest.json)")
         }
         let peaks = try fleet.workers.pids.map { pid throws(BenchmarkError) in try ProcessMemory.peakResidentBytes(pid: pid) }
+        let final = try fleet.workers.pids.map { pid throws(BenchmarkError) in try ProcessMemory.resident(pid: pid) }
+        let modelFile = try fleet.workers.pids.map { pid throws(BenchmarkError) in
+            try ProcessMemory.mappedResidentBytes(pid: pid, path: settings.model.path)
+        }
         let logs = try fleet.workers.logPaths.map { path throws(BenchmarkError) in
             try WorkerJobLog(path: path, runID: timedOptions.runID!)
         }
         return Measurement(workers: settings.workers, threadsPerWorker: settings.threadsPerWorker,
                            sequences: summary.sequences, tokens: summary.tokensThisRun, seconds: summary.seconds,
-                           jobLogs: logs, peakResidentBytes: peaks, idleResident: idle)
+                           jobLogs: logs, peakResidentBytes: peaks, idleResident: idle, finalResident: final,
+                           modelFileResident: modelFile)
     }
 
     /// Waits (at most two minutes) until every worker has loaded its models and

@@ -24,12 +24,51 @@ public enum ProcessMemory {
                         anonymous: try kilobytes("RssAnon", of: status, pid: pid) * 1024)
     }
 
+    /// The bytes of file `path` resident in the process's mappings now (the `Rss` of
+    /// every mapping of that file in `/proc/<pid>/smaps`).
+    public static func mappedResidentBytes(pid: Int32, path: String) throws(BenchmarkError) -> Int {
+        let smapsPath = "/proc/\(pid)/smaps"
+        guard let smaps = procFile(smapsPath) else {
+            throw BenchmarkError("cannot read \(smapsPath) (has process \(pid) exited?)")
+        }
+        let absolute = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        var inFile = false
+        var kilobytes = 0
+        for line in smaps.split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            if let first = fields.first, first.contains("-"), fields.count >= 5 {
+                // A mapping's header: address range, permissions, offset, device, inode, path.
+                inFile = fields.count >= 6 && fields[5...].joined(separator: " ") == absolute
+            } else if inFile, fields.count == 3, fields[0] == "Rss:", let value = Int(fields[1]) {
+                kilobytes += value
+            }
+        }
+        return kilobytes * 1024
+    }
+
     private static func status(pid: Int32) throws(BenchmarkError) -> String {
         let path = "/proc/\(pid)/status"
-        guard let status = try? String(contentsOfFile: path, encoding: .utf8) else {
+        guard let status = procFile(path) else {
             throw BenchmarkError("cannot read \(path) (has process \(pid) exited?)")
         }
         return status
+    }
+
+    /// A `/proc` file's whole text. Read to its end: these files have no size, and
+    /// Foundation's `String(contentsOfFile:)` returns only the first read's bytes.
+    private static func procFile(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            guard count >= 0 else { return nil }
+            if count == 0 { break }
+            bytes += chunk[..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     private static func kilobytes(_ field: String, of status: String, pid: Int32) throws(BenchmarkError) -> Int {
