@@ -123,10 +123,13 @@ public final class TeacherRun: Sendable {
 
         let directory = TeacherRunDirectory(path: options.outputDirectory)
         let fingerprint = fingerprint(of: sequences)
+        let settings = settings(of: sequences)
         let runID: String
         if options.resume, let record = directory.readRecord() {
             guard record.fingerprint == fingerprint else {
-                throw TeacherRunError("\(options.outputDirectory) holds a run with other data or settings; it cannot be resumed with these")
+                let changes = record.changes(to: settings)
+                let what = changes.isEmpty ? "other data or settings" : "other settings: " + changes.joined(separator: ", ")
+                throw TeacherRunError("\(options.outputDirectory) holds a run with \(what); it cannot be resumed with these")
             }
             runID = record.runID
         } else {
@@ -134,7 +137,7 @@ public final class TeacherRun: Sendable {
             guard Topics.isLegalTopicName(options.topics.replies(runID)) else {
                 throw TeacherRunError("run id \(runID) does not make a legal topic name")
             }
-            try directory.create(.init(runID: runID, fingerprint: fingerprint), overwrite: options.overwrite)
+            try directory.create(.init(runID: runID, fingerprint: fingerprint, settings: settings), overwrite: options.overwrite)
         }
         return Prepared(started: started, sequences: sequences, directory: directory, runID: runID)
     }
@@ -343,6 +346,16 @@ public final class TeacherRun: Sendable {
         var bytes = settings.jsonBytes()
         bytes += Array("\(options.jobTokens ?? 0)".utf8)
         return SHA256.hex(bytes)
+    }
+
+    /// What `fingerprint` covers, setting by setting, for run.json.
+    private func settings(of sequences: [SequenceInput]) -> [String: String] {
+        [
+            "data": SHA256.hex(JSONValue.array(sequences.map(TeacherJob.jsonValue(of:))).jsonText),
+            "ref": options.ref, "aligned": options.aligned, "aligned_system": options.alignedSystem ?? "",
+            "lambdas": options.lambdas.map { "\($0)" }.joined(separator: ","), "top_k": "\(options.topK)",
+            "cutoff_len": options.cutoffLen.map { "\($0)" } ?? "", "job_tokens": options.jobTokens.map { "\($0)" } ?? "",
+        ]
     }
 
     private func writeOutput(directory: TeacherRunDirectory, runID: String, sequences: [SequenceInput],

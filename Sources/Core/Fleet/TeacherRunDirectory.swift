@@ -9,10 +9,31 @@ public struct TeacherRunDirectory: Sendable {
         public var runID: String
         /// SHA-256 over the dataset records and the run's settings; a resume must match.
         public var fingerprint: String
+        /// The same, setting by setting (the records by their hash), so that a refused
+        /// resume can say what changed. Absent in run.json files of older versions.
+        public var settings: [String: String]?
+
+        public init(runID: String, fingerprint: String, settings: [String: String]?) {
+            self.runID = runID
+            self.fingerprint = fingerprint
+            self.settings = settings
+        }
+
+        /// The settings whose values differ from `settings` (all of them when this
+        /// record has none), each as "name (then, now)".
+        public func changes(to settings: [String: String]) -> [String] {
+            guard let kept = self.settings else { return [] }
+            return Set(kept.keys).union(settings.keys).sorted().compactMap { name in
+                let then = kept[name] ?? "", now = settings[name] ?? ""
+                guard then != now else { return nil }
+                return name == "data" ? "data (other records)" : "\(name) (\(then.isEmpty ? "unset" : then) in the run, \(now.isEmpty ? "unset" : now) now)"
+            }
+        }
 
         enum CodingKeys: String, CodingKey {
             case runID = "run_id"
             case fingerprint
+            case settings
         }
     }
 
