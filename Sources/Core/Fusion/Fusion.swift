@@ -94,8 +94,7 @@ public enum Fusion {
             maxima = _mm256_max_ps(maxima, fused)
             i += 8
         }
-        let maxima4 = _mm_max_ps(maxima.lowHalf, maxima.highHalf)
-        var maximum = max(max(maxima4[0], maxima4[1]), max(maxima4[2], maxima4[3]))
+        var maximum = ElementWise.largestLane(maxima)
         while i < count {
             z[i] = alignedWeight * aligned[i] + refWeight * ref[i]
             maximum = max(maximum, z[i])

@@ -58,9 +58,11 @@ final class ComputePool: @unchecked Sendable {
     }
 
     private func iterate(participant: Int, of participants: Int) {
+        guard let body else { return }
+        let count = self.count
         var index = participant
         while index < count {
-            body!(index)
+            body(index)
             index += participants
         }
     }

@@ -101,7 +101,7 @@ enum ElementWise {
             maxima = _mm256_max_ps(maxima, loadSIMD(row + i))
             i += 8
         }
-        var maximum = (0..<8).reduce(-Float.infinity) { max($0, maxima[$1]) }
+        var maximum = largestLane(maxima)
         while i < count {
             maximum = max(maximum, row[i])
             i += 1
@@ -137,6 +137,14 @@ enum ElementWise {
             values[i] *= factor
             i += 1
         }
+    }
+
+    /// The largest of the eight lanes, by shuffles (a generic `.max()` goes lane by lane).
+    @inline(__always)
+    static func largestLane(_ lanes: SIMD8<Float>) -> Float {
+        let four = _mm_max_ps(lanes.lowHalf, lanes.highHalf)
+        let two = _mm_max_ps(four, _mm_movehl_ps(four, four))
+        return _mm_cvtss_f32(_mm_max_ss(two, _mm_movehdup_ps(two)))
     }
 
     @inline(__always)
