@@ -15,7 +15,7 @@ enum CommandRunner {
             }
             return try await body(parsed)
         } catch let error as UsageError {
-            printError("\(error)")
+            printError("realign \(error)")
             return .usage
         } catch {
             printError("realign \(spec.name): \(error)")

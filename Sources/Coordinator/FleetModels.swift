@@ -2,8 +2,9 @@ import Core
 import Foundation
 
 /// The models an embedded fleet must load, from a command's model arguments: every
-/// model needs a path, a name is given one path, and the path must exist - checked
-/// before the command starts a broker and workers or claims an output directory.
+/// model needs a path, a name is given one path, the path must exist and the workers
+/// must accept `REALIGN_WEIGHTS` - checked before the command starts a broker and
+/// workers or claims an output directory.
 enum FleetModels {
     static func local(_ arguments: [ModelArgument], command: String) throws(UsageError) -> [(name: String, path: String)] {
         var models: [(name: String, path: String)] = []
@@ -20,6 +21,13 @@ enum FleetModels {
         }
         for model in models where !FileManager.default.fileExists(atPath: model.path) {
             throw UsageError(command: command, message: "model \(model.name): no file or directory at \(model.path)")
+        }
+        // The embedded workers inherit REALIGN_WEIGHTS: a value they refuse is this
+        // command's usage error, found before any of them starts.
+        do {
+            _ = try WeightPrecision.inference(environment: ProcessInfo.processInfo.environment)
+        } catch {
+            throw UsageError(command: command, message: "\(error)")
         }
         return models
     }

@@ -45,8 +45,9 @@ struct RealignProcess {
     private let stderrPath: String
     private let started: ContinuousClock.Instant
 
-    /// Starts `realign arguments...`; its output goes to `outputPrefix.stdout` and `.stderr`.
-    init(_ arguments: [String], outputPrefix: String) throws {
+    /// Starts `realign arguments...` with `environment` over this process's; its output
+    /// goes to `outputPrefix.stdout` and `.stderr`.
+    init(_ arguments: [String], outputPrefix: String, environment: [String: String] = [:]) throws {
         let executable = Self.executable
         try #require(FileManager.default.isExecutableFile(atPath: executable),
                      "no realign binary at \(executable): run `swift build -c release` first, or set REALIGN_BIN")
@@ -58,6 +59,9 @@ struct RealignProcess {
         process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
@@ -87,8 +91,9 @@ struct RealignProcess {
     }
 
     /// Runs `realign arguments...` to its end.
-    static func run(_ arguments: [String], outputPrefix: String, timeout: Duration = .seconds(180)) async throws -> Outcome {
-        try await RealignProcess(arguments, outputPrefix: outputPrefix).wait(timeout: timeout)
+    static func run(_ arguments: [String], outputPrefix: String, environment: [String: String] = [:],
+                    timeout: Duration = .seconds(180)) async throws -> Outcome {
+        try await RealignProcess(arguments, outputPrefix: outputPrefix, environment: environment).wait(timeout: timeout)
     }
 }
 

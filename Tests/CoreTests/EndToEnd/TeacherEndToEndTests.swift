@@ -60,9 +60,10 @@ import Testing
     }
 
     /// Runs `realign` and prints its time (and the tokens/s of a teacher summary).
-    static func realign(_ label: String, _ arguments: [String], in directory: String,
+    static func realign(_ label: String, _ arguments: [String], in directory: String, environment: [String: String] = [:],
                         timeout: Duration = .seconds(180)) async throws -> RealignProcess.Outcome {
-        let outcome = try await RealignProcess.run(arguments, outputPrefix: directory + "/" + label, timeout: timeout)
+        let outcome = try await RealignProcess.run(arguments, outputPrefix: directory + "/" + label, environment: environment,
+                                                   timeout: timeout)
         let timing = outcome.summaryTiming.map { String(format: ", run %.1f s, %.0f tokens/s", $0.seconds, $0.tokensPerSecond) } ?? ""
         print(String(format: "[e2e] %@: exit %d, wall %.1f s", label, outcome.exitCode, outcome.seconds) + timing)
         return outcome
@@ -345,6 +346,12 @@ import Testing
             #expect(outcome.exitCode == 2, "\(label): \(outcome.transcript)")
             #expect(outcome.stderr.contains(message), "\(label): \(outcome.transcript)")
         }
+        // A weight precision the workers would refuse is found before any of them starts.
+        let badWeights = try await Self.realign("REALIGN_WEIGHTS=bogus", valid, in: directory,
+                                                environment: [WeightPrecision.environmentVariable: "bogus"], timeout: .seconds(60))
+        #expect(badWeights.exitCode == 2, "\(badWeights.transcript)")
+        #expect(badWeights.stderr.contains("bogus is not a weight precision (exact, quantized or quantised)"), "\(badWeights.transcript)")
+        #expect(!badWeights.stderr.contains("worker"), "\(badWeights.transcript)")
 
         let missingFile = directory + "/no-such-data.json"
         let missing = try await Self.realign("nonexistent data file", withoutOption("--data") + ["--data", missingFile],
