@@ -17,7 +17,16 @@ struct LongJobTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let fleet = try SingleWorkerFleet(models: [("smol", TestPaths.smolLM2)], logDirectory: "\(directory)/logs", runID: "long-job",
                                           extraArguments: ["-X", "session.timeout.ms=3000", "-X", "heartbeat.interval.ms=1000",
-                                                           "-X", "max.poll.interval.ms=\(Self.maxPollIntervalMs)"])
+                                                           "-X", "max.poll.interval.ms=\(Self.maxPollIntervalMs)",
+                                                           "--metrics-port", "0"])
+        // Jobs go in once both of the worker's consumers are members: a job taken while the
+        // second one joins is revoked from the first mid-job and taken again (at least once).
+        let port = try await WorkerStatusTests.statusPort(logPath: fleet.workers.logPaths[0], hopeless: fleet.workerExited)
+        let deadline = ContinuousClock.now + .seconds(60)
+        while try HTTPTestClient.request(port: port, path: "/readyz").status != 200 {
+            try #require(ContinuousClock.now < deadline && fleet.workerExited() == nil, "never ready; \(fleet.logTail())")
+            try await Task.sleep(for: .milliseconds(100))
+        }
         let producer = try KafkaProducer(config: fleet.config)
         // Four sequences of 400 tokens: over 3 s on one thread in release (about 20 s on a
         // loaded 2-core machine).
