@@ -15,11 +15,11 @@ final class ColumnPackedWeight: @unchecked Sendable {
 
     /// Whether `matrix` packs: its outputs must be whole tiles of the kernels.
     static func packs(_ matrix: QuantizedMatrix) -> Bool {
-        matrix.rows % ColumnPackedProduct.columnsPerTile == 0
+        matrix.rows % Int8ColumnProduct.outputsPerTile == 0
     }
 
     init(_ matrix: QuantizedMatrix) {
-        precondition(Self.packs(matrix), "\(matrix.rows) outputs are not whole tiles of \(ColumnPackedProduct.columnsPerTile)")
+        precondition(Self.packs(matrix), "\(matrix.rows) outputs are not whole tiles of \(Int8ColumnProduct.outputsPerTile)")
         let (outputs, blocks) = (matrix.rows, matrix.blocksPerRow)
         let form: Form = matrix.type == .q8_0 ? .q8 : .q4
         let byteCount = form == .q4

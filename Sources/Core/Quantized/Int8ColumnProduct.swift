@@ -9,13 +9,15 @@ import QuantizedKernelsAVX512
 enum Int8ColumnProduct {
     /// Whether this CPU and OS run the AVX-512 VNNI kernels (checked once).
     static let isAvailable = cpu_runs_avx512_vnni_kernels() != 0
+    /// The products run in whole tiles of this many outputs.
+    static let outputsPerTile = ColumnPackedProduct.columnsPerTile
 
     /// The outputs `outputs` (whole tiles of `ColumnPackedProduct.columnsPerTile`) into
     /// `y[rows, outputs.count]`, or added to it with `accumulate`.
     static func apply(_ x: UnsafePointer<Float>, rows: Int, weight: ColumnPackedWeight, outputs: Range<Int>,
                       into y: UnsafeMutablePointer<Float>, accumulate: Bool) {
         precondition(isAvailable, "the AVX-512 VNNI kernels need a CPU with AVX512 F/BW/VL/DQ and VNNI")
-        let tile = ColumnPackedProduct.columnsPerTile
+        let tile = outputsPerTile
         precondition(outputs.lowerBound % tile == 0 && outputs.upperBound % tile == 0 && outputs.upperBound <= weight.outputs,
                      "outputs \(outputs) of \(weight.outputs) are not whole tiles of \(tile)")
         guard rows > 0, !outputs.isEmpty else { return }

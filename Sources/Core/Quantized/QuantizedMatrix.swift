@@ -16,6 +16,8 @@ public struct QuantizedMatrix: Sendable, Equatable {
     let storage: MappedFile
     /// Where row 0 starts in `storage`.
     let offset: Int
+    /// The column-packed copy the VNNI products read, made on first use.
+    private let columnPacking = LazyColumnPacking()
 
     /// Rows of `type` blocks at `offset` in `storage`, which must hold them all.
     init(rows: Int, cols: Int, type: GGMLType, storage: MappedFile, offset: Int) {
@@ -38,6 +40,20 @@ public struct QuantizedMatrix: Sendable, Equatable {
 
     /// The first byte of row 0. Valid while `storage` lives (as long as this value).
     var base: UnsafeRawPointer { storage.contents.baseAddress! + offset }
+
+    /// The weight in the layout of the AVX-512 VNNI products (`Int8ColumnProduct`), packed
+    /// the first time it is asked for; nil where the CPU lacks them or the outputs are
+    /// not whole tiles. Once packed, the weight's pages of a mapped file are released:
+    /// only the batch-invariant kernel (decoding) and embedding lookups still read them,
+    /// and they fault back in from the file when they do.
+    var columnPacked: ColumnPackedWeight? {
+        guard Int8ColumnProduct.isAvailable, ColumnPackedWeight.packs(self) else { return nil }
+        return columnPacking.weight {
+            let packed = ColumnPackedWeight(self)
+            storage.releasePages(offset..<offset + rows * rowBytes)
+            return packed
+        }
+    }
 
     /// The same weight with row `r` moved to `target(r)` (a permutation of the rows);
     /// blocks run along `in`, so whole rows of blocks move. The result owns its bytes.
