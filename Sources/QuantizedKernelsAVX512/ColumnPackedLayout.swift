@@ -76,6 +76,44 @@ public enum ColumnPackedLayout {
         }
     }
 
+    /// Row `row`'s blocks back in GGUF layout (`blockBytes` 20 for Q4_1, 18 for Q4_0) from
+    /// packed Q4, into `row`: the inverse of `packQ4_1` / `packQ4_0`, so a packed weight
+    /// still serves single rows (embedding lookups) with the file's exact values.
+    public static func unpackQ4Row(_ packed: UnsafeRawPointer, row: Int, blocks: Int, blockBytes: Int,
+                                   into target: UnsafeMutableRawPointer) {
+        let quantOffset = blockBytes - 16
+        forEachBlock(of: row, packed, blocks: blocks, groupBlockBytes: q4GroupBlockBytes) { block, source, lane in
+            let destination = target + block * blockBytes
+            destination.storeBytes(of: source.loadUnaligned(fromByteOffset: 256 + lane * 2, as: UInt16.self), as: UInt16.self)
+            if quantOffset == 4 {
+                destination.storeBytes(of: source.loadUnaligned(fromByteOffset: 288 + lane * 2, as: UInt16.self),
+                                       toByteOffset: 2, as: UInt16.self)
+            }
+            for vector in 0..<4 {
+                (destination + quantOffset + vector * 4).copyMemory(from: source + vector * 64 + lane * 4, byteCount: 4)
+            }
+        }
+    }
+
+    /// Row `row`'s Q8_0 blocks back in GGUF layout (34 bytes each) from packed Q8.
+    public static func unpackQ8_0Row(_ packed: UnsafeRawPointer, row: Int, blocks: Int, into target: UnsafeMutableRawPointer) {
+        forEachBlock(of: row, packed, blocks: blocks, groupBlockBytes: q8GroupBlockBytes) { block, source, lane in
+            let destination = target + block * 34
+            destination.storeBytes(of: source.loadUnaligned(fromByteOffset: 576 + lane * 2, as: UInt16.self), as: UInt16.self)
+            for vector in 0..<8 {
+                (destination + 2 + vector * 4).copyMemory(from: source + vector * 64 + lane * 4, byteCount: 4)
+            }
+        }
+    }
+
+    private static func forEachBlock(of row: Int, _ packed: UnsafeRawPointer, blocks: Int, groupBlockBytes: Int,
+                                     _ body: (_ block: Int, _ source: UnsafeRawPointer, _ lane: Int) -> Void) {
+        let (group, lane) = row.quotientAndRemainder(dividingBy: columnsPerGroup)
+        for block in 0..<blocks {
+            body(block, packed + (group * blocks + block) * groupBlockBytes, lane)
+        }
+    }
+
     private static func forEachGroupBlock(outputs: Int, blocks: Int, groupBlockBytes: Int, _ packed: UnsafeMutableRawPointer,
                                           _ body: (_ group: Int, _ block: Int, _ target: UnsafeMutableRawPointer) -> Void) {
         precondition(outputs % columnsPerGroup == 0, "\(outputs) outputs are not whole groups of \(columnsPerGroup)")

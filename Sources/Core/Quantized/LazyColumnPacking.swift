@@ -5,6 +5,9 @@ import Synchronization
 final class LazyColumnPacking: Sendable {
     private let packed = Mutex<ColumnPackedWeight?>(nil)
 
+    /// The packed weight if it has been made.
+    var existing: ColumnPackedWeight? { packed.withLock { $0 } }
+
     /// The packed weight, from `pack` the first time.
     func weight(_ pack: () -> ColumnPackedWeight) -> ColumnPackedWeight {
         packed.withLock { current in

@@ -43,16 +43,12 @@ public struct QuantizedMatrix: Sendable, Equatable {
 
     /// The weight in the layout of the AVX-512 VNNI products (`Int8ColumnProduct`), packed
     /// the first time it is asked for; nil where the CPU lacks them or the outputs are
-    /// not whole tiles. Once packed, the weight's pages of a mapped file are released:
-    /// only the batch-invariant kernel (decoding) and embedding lookups still read them,
-    /// and they fault back in from the file when they do.
+    /// not whole tiles. Packing releases the weight's pages of a mapped file: only the
+    /// batch-invariant kernel (decoding) and embedding lookups still read them, and they
+    /// fault back in from the file when they do.
     var columnPacked: ColumnPackedWeight? {
         guard Int8ColumnProduct.isAvailable, ColumnPackedWeight.packs(self) else { return nil }
-        return columnPacking.weight {
-            let packed = ColumnPackedWeight(self)
-            storage.releasePages(offset..<offset + rows * rowBytes)
-            return packed
-        }
+        return columnPacking.weight { ColumnPackedWeight(self) }
     }
 
     /// The same weight with row `r` moved to `target(r)` (a permutation of the rows);
@@ -68,9 +64,21 @@ public struct QuantizedMatrix: Sendable, Equatable {
         return QuantizedMatrix(rows: rows, cols: cols, type: type, storage: MappedFile(path: storage.path, bytes: bytes), offset: 0)
     }
 
-    /// Row `row` dequantised to float32 (exactly `Dequantization`'s values) into `destination`.
+    /// Row `row` dequantised to float32 (exactly `Dequantization`'s values) into
+    /// `destination`. Once the weight is column-packed the row's blocks come from the
+    /// packed copy, whose mapped pages were released (reading them would fault them back).
     func decodeRow(_ row: Int, into destination: UnsafeMutablePointer<Float>) {
-        let source = base + row * rowBytes
+        guard let packed = columnPacking.existing else {
+            decodeBlocks(base + row * rowBytes, into: destination)
+            return
+        }
+        withUnsafeTemporaryAllocation(byteCount: rowBytes, alignment: 16) { blocks in
+            packed.unpackRow(row, into: blocks.baseAddress!)
+            decodeBlocks(UnsafeRawPointer(blocks.baseAddress!), into: destination)
+        }
+    }
+
+    private func decodeBlocks(_ source: UnsafeRawPointer, into destination: UnsafeMutablePointer<Float>) {
         switch type {
         case .q4_0: Dequantization.decodeQ4_0(from: source, into: destination, count: cols)
         case .q4_1: Dequantization.decodeQ4_1(from: source, into: destination, count: cols)

@@ -61,4 +61,14 @@ struct Int8ColumnProductTests {
             #expect(alone == Array(whole[r * outputs..<(r + 1) * outputs]))
         }
     }
+
+    @Test("Once packed, a weight's rows decode from the packed copy to the file's exact values", arguments: types)
+    func packedRowsDecodeExactly(type: GGMLType) throws {
+        var random = RandomBlocks(state: 13)
+        let weight = random.matrix(type, rows: 64, cols: 96)
+        let before = weight.dequantized()
+        let packed = try #require(weight.columnPacked)
+        #expect(packed === weight.columnPacked)
+        #expect(weight.dequantized() == before)
+    }
 }

@@ -127,6 +127,24 @@ struct QuantizedMeasurements {
         }
     }
 
+    @Test("Resident memory of a quantised model before and after its first teacher forcing (column packing)")
+    func packingMemory() throws {
+        let file = try ModelLoader.load(path: TestPaths.smolLM2, precision: .quantized)
+        let transformer = Transformer(weights: file.weights)
+        let sequence = (0..<512).map { Int32(200 + 37 * $0) }
+        func megabytes(_ bytes: Int) -> String { String(format: "%.1f", Double(bytes) / 1e6) }
+        func report(_ label: String) throws {
+            let now = try ProcessMemory.resident(pid: getpid())
+            print("\(label): resident \(megabytes(now.total)) MB, file \(megabytes(now.file)) MB, anonymous \(megabytes(now.anonymous)) MB")
+        }
+        _ = transformer.logits(sequences: [Array(sequence.prefix(4))], rows: [0..<1])
+        try report("after a 4-token forward")
+        _ = transformer.logits(sequences: [sequence], rows: [511..<512])
+        try report("after a 512-token forward")
+        _ = transformer.logits(sequences: [sequence], rows: [511..<512])
+        try report("after a second 512-token forward")
+    }
+
     /// 128 prompt tokens, then 128 greedy tokens, one sequence.
     static func decodeFigures(_ weights: ModelWeights, label: String) {
         let transformer = Transformer(weights: weights)
