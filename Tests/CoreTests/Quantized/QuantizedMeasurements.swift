@@ -87,16 +87,18 @@ struct QuantizedMeasurements {
     }
 
     /// Best of `repeats` timings.
-    static func bestSeconds(repeats: Int = 3, _ body: () -> Void) -> Double {
+    static func bestSeconds(repeats: Int = 5, _ body: () -> Void) -> Double {
         (0..<repeats).map { _ in seconds(body) }.min()!
     }
 
-    @Test("512-row Q4_1 products: dequantise+sgemm, VNNI on packed weights, sgemm on float32", .enabled(if: Int8ColumnProduct.isAvailable))
+    /// The layers' Q4_1 shapes and the output head (Q8_0 in the SmolLM2 file), whose
+    /// teacher jobs multiply it `TeacherFusion.headColumns` vocabulary entries at a time.
+    @Test("512-row products: dequantise+sgemm, VNNI on packed weights, sgemm on float32", .enabled(if: Int8ColumnProduct.isAvailable))
     func vnniProducts() throws {
         var random = RandomBlocks(state: 3)
         let rows = 512
-        for (outputs, cols) in [(1536, 576), (576, 1536), (49152, 576)] {
-            let weight = random.matrix(.q4_1, rows: outputs, cols: cols)
+        for (type, outputs, cols) in [(GGMLType.q4_1, 1536, 576), (.q4_1, 576, 1536), (.q4_1, 49152, 576), (.q8_0, 49152, 576)] {
+            let weight = random.matrix(type, rows: outputs, cols: cols)
             let exact = weight.dequantized()
             let x = random.activations(rows: rows, cols: cols)
             var y = [Float](repeating: 0, count: rows * outputs)
@@ -113,6 +115,12 @@ struct QuantizedMeasurements {
             let sgemm = run { Linear.apply($0, rows: rows, weight: exact, into: $1) }
             let vnni = run { Int8ColumnProduct.apply($0, rows: rows, weight: vnniWeight, outputs: 0..<outputs, into: $1, accumulate: false) }
             let kernel = run { QuantizedProduct.apply($0, rows: rows, weight: weight, into: $1, accumulate: false) }
+            let block = min(outputs, TeacherFusion.headColumns)
+            let inBlocks = run { x, y in
+                for first in stride(from: 0, to: outputs, by: block) {
+                    Int8ColumnProduct.apply(x, rows: rows, weight: vnniWeight, outputs: first..<first + block, into: y, accumulate: false)
+                }
+            }
             // Errors relative to the output's root mean square (per-element relative errors
             // are unbounded where an output is near zero).
             let rms = (sgemm.y.reduce(0) { $0 + Double($1) * Double($1) } / Double(sgemm.y.count)).squareRoot()
@@ -120,8 +128,8 @@ struct QuantizedMeasurements {
             let kernelGap = zip(vnni.y, kernel.y).map { Double(abs($0 - $1)) / rms }.max()!
             let flop = 2 * Double(rows * outputs * cols)
             func rate(_ seconds: Double) -> String { String(format: "%.0f", flop / seconds / 1e9) }
-            print("Q4_1 \(outputs)x\(cols), \(rows) rows, \(ComputeThreads.count) threads, GFLOP/s: dequantise+sgemm \(rate(dequantizing.seconds)), "
-                + "VNNI \(rate(vnni.seconds)), float32 sgemm \(rate(sgemm.seconds)), AVX2 kernel \(rate(kernel.seconds)); "
+            print("\(type) \(outputs)x\(cols), \(rows) rows, \(ComputeThreads.count) threads, GFLOP/s: dequantise+sgemm \(rate(dequantizing.seconds)), "
+                + "VNNI \(rate(vnni.seconds)) (in blocks of \(block) outputs \(rate(inBlocks.seconds))), float32 sgemm \(rate(sgemm.seconds)), AVX2 kernel \(rate(kernel.seconds)); "
                 + "repack \(String(format: "%.1f", repack * 1000)) ms; VNNI error / rms(y): max \(String(format: "%.2e", errors.max()!)), "
                 + "mean \(String(format: "%.2e", errors.reduce(0, +) / Double(errors.count))); VNNI vs AVX2 kernel: max \(String(format: "%.1e", kernelGap))")
         }
