@@ -17,9 +17,19 @@ let package = Package(
                        providers: [.apt(["libssl-dev"])]),
         // Header-only: the CPU's spin-wait hint for the compute pool's threads.
         .systemLibrary(name: "CSpinWait", path: "Sources/CSpinWait"),
+        // Header-only: whether the CPU and OS run QuantizedKernelsAVX512.
+        .systemLibrary(name: "CCPUFeatures", path: "Sources/CCPUFeatures"),
+        // The int8 products of many rows in AVX-512 VNNI. Its own target because Core must
+        // run on x86-64-v3 machines without AVX-512: Core enters it only after checking the
+        // CPU (CCPUFeatures). cascadelake is the oldest CPU with AVX512 F/BW/VL/DQ + VNNI.
+        .target(
+            name: "QuantizedKernelsAVX512",
+            swiftSettings: [.unsafeFlags(["-target-cpu", "cascadelake"]),
+                            .unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+        ),
         .target(
             name: "Core",
-            dependencies: ["CKafka", "COpenBLAS", "CCrypto", "CSpinWait"],
+            dependencies: ["CKafka", "COpenBLAS", "CCrypto", "CSpinWait", "CCPUFeatures", "QuantizedKernelsAVX512"],
             // haswell is the x86-64-v3 feature set (AVX2, FMA, F16C): the quantised products'
             // kernels are written in its intrinsics, so every configuration needs it
             // (README: requirements).

@@ -82,6 +82,18 @@ public final class MappedFile: @unchecked Sendable {
     public var contents: UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: base, count: size)
     }
+
+    /// Drops the whole pages inside `range` from this process's resident memory, for
+    /// bytes a copy in another layout now serves. Reading them again is still correct: a
+    /// read-only mapping faults them back in from the file. An in-memory copy has no file
+    /// to read them back from and keeps them.
+    func releasePages(_ range: Range<Int>) {
+        guard !isAllocated, let base, range.lowerBound >= 0, range.upperBound <= size else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let first = (range.lowerBound + page - 1) / page * page, end = range.upperBound / page * page
+        guard first < end else { return }
+        madvise(UnsafeMutableRawPointer(mutating: base + first), end - first, MADV_DONTNEED)
+    }
 }
 
 /// A file that cannot be used, with the reason.

@@ -16,6 +16,8 @@ public struct QuantizedMatrix: Sendable, Equatable {
     let storage: MappedFile
     /// Where row 0 starts in `storage`.
     let offset: Int
+    /// The column-packed copy the VNNI products read, made on first use.
+    private let columnPacking = LazyColumnPacking()
 
     /// Rows of `type` blocks at `offset` in `storage`, which must hold them all.
     init(rows: Int, cols: Int, type: GGMLType, storage: MappedFile, offset: Int) {
@@ -39,6 +41,16 @@ public struct QuantizedMatrix: Sendable, Equatable {
     /// The first byte of row 0. Valid while `storage` lives (as long as this value).
     var base: UnsafeRawPointer { storage.contents.baseAddress! + offset }
 
+    /// The weight in the layout of the AVX-512 VNNI products (`Int8ColumnProduct`), packed
+    /// the first time it is asked for; nil where the CPU lacks them or the outputs are
+    /// not whole tiles. Packing releases the weight's pages of a mapped file: only the
+    /// batch-invariant kernel (decoding) and embedding lookups still read them, and they
+    /// fault back in from the file when they do.
+    var columnPacked: ColumnPackedWeight? {
+        guard Int8ColumnProduct.isAvailable, ColumnPackedWeight.packs(self) else { return nil }
+        return columnPacking.weight { ColumnPackedWeight(self) }
+    }
+
     /// The same weight with row `r` moved to `target(r)` (a permutation of the rows);
     /// blocks run along `in`, so whole rows of blocks move. The result owns its bytes.
     func permutingRows(_ target: (Int) -> Int) -> QuantizedMatrix {
@@ -52,9 +64,21 @@ public struct QuantizedMatrix: Sendable, Equatable {
         return QuantizedMatrix(rows: rows, cols: cols, type: type, storage: MappedFile(path: storage.path, bytes: bytes), offset: 0)
     }
 
-    /// Row `row` dequantised to float32 (exactly `Dequantization`'s values) into `destination`.
+    /// Row `row` dequantised to float32 (exactly `Dequantization`'s values) into
+    /// `destination`. Once the weight is column-packed the row's blocks come from the
+    /// packed copy, whose mapped pages were released (reading them would fault them back).
     func decodeRow(_ row: Int, into destination: UnsafeMutablePointer<Float>) {
-        let source = base + row * rowBytes
+        guard let packed = columnPacking.existing else {
+            decodeBlocks(base + row * rowBytes, into: destination)
+            return
+        }
+        withUnsafeTemporaryAllocation(byteCount: rowBytes, alignment: 16) { blocks in
+            packed.unpackRow(row, into: blocks.baseAddress!)
+            decodeBlocks(UnsafeRawPointer(blocks.baseAddress!), into: destination)
+        }
+    }
+
+    private func decodeBlocks(_ source: UnsafeRawPointer, into destination: UnsafeMutablePointer<Float>) {
         switch type {
         case .q4_0: Dequantization.decodeQ4_0(from: source, into: destination, count: cols)
         case .q4_1: Dequantization.decodeQ4_1(from: source, into: destination, count: cols)

@@ -74,8 +74,9 @@ public final class Transformer: Sendable {
     }
 
     /// The logits of the vocabulary entries `columns` alone for `rows` head inputs
-    /// (`headInputs` rows): `[rows, columns.count]` into `logits`. With the exact weight
-    /// values on either precision.
+    /// (`headInputs` rows): `[rows, columns.count]` into `logits`. Quantised weights go
+    /// as `Linear.apply(_:rows:weight:outputs:into:)` routes them: int8 on AVX-512 VNNI
+    /// CPUs, else the exact weight values.
     public func headLogits(_ inputs: UnsafePointer<Float>, rows: Int, columns: Range<Int>, into logits: UnsafeMutablePointer<Float>) {
         Linear.apply(inputs, rows: rows, weight: weights.outputHead, outputs: columns, into: logits)
     }

@@ -86,6 +86,73 @@ struct QuantizedMeasurements {
         }
     }
 
+    /// Best of `repeats` timings.
+    static func bestSeconds(repeats: Int = 5, _ body: () -> Void) -> Double {
+        (0..<repeats).map { _ in seconds(body) }.min()!
+    }
+
+    /// The layers' Q4_1 shapes and the output head (Q8_0 in the SmolLM2 file), whose
+    /// teacher jobs multiply it `TeacherFusion.headColumns` vocabulary entries at a time.
+    @Test("512-row products: dequantise+sgemm, VNNI on packed weights, sgemm on float32", .enabled(if: Int8ColumnProduct.isAvailable))
+    func vnniProducts() throws {
+        var random = RandomBlocks(state: 3)
+        let rows = 512
+        for (type, outputs, cols) in [(GGMLType.q4_1, 1536, 576), (.q4_1, 576, 1536), (.q4_1, 49152, 576), (.q8_0, 49152, 576)] {
+            let weight = random.matrix(type, rows: outputs, cols: cols)
+            let exact = weight.dequantized()
+            let x = random.activations(rows: rows, cols: cols)
+            var y = [Float](repeating: 0, count: rows * outputs)
+            var packed: ColumnPackedWeight?
+            let repack = Self.seconds { packed = ColumnPackedWeight(weight) }
+            let vnniWeight = try #require(packed)
+            func run(_ product: (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) -> (seconds: Double, y: [Float]) {
+                let time = x.withUnsafeBufferPointer { xs in
+                    y.withUnsafeMutableBufferPointer { ys in Self.bestSeconds { product(xs.baseAddress!, ys.baseAddress!) } }
+                }
+                return (time, y)
+            }
+            let dequantizing = run { QuantizedProduct.applyDequantizing($0, rows: rows, weight: weight, into: $1, accumulate: false) }
+            let sgemm = run { Linear.apply($0, rows: rows, weight: exact, into: $1) }
+            let vnni = run { Int8ColumnProduct.apply($0, rows: rows, weight: vnniWeight, outputs: 0..<outputs, into: $1, accumulate: false) }
+            let kernel = run { QuantizedProduct.apply($0, rows: rows, weight: weight, into: $1, accumulate: false) }
+            let block = min(outputs, TeacherFusion.headColumns)
+            let inBlocks = run { x, y in
+                for first in stride(from: 0, to: outputs, by: block) {
+                    Int8ColumnProduct.apply(x, rows: rows, weight: vnniWeight, outputs: first..<first + block, into: y, accumulate: false)
+                }
+            }
+            // Errors relative to the output's root mean square (per-element relative errors
+            // are unbounded where an output is near zero).
+            let rms = (sgemm.y.reduce(0) { $0 + Double($1) * Double($1) } / Double(sgemm.y.count)).squareRoot()
+            let errors = zip(vnni.y, sgemm.y).map { Double(abs($0 - $1)) / rms }
+            let kernelGap = zip(vnni.y, kernel.y).map { Double(abs($0 - $1)) / rms }.max()!
+            let flop = 2 * Double(rows * outputs * cols)
+            func rate(_ seconds: Double) -> String { String(format: "%.0f", flop / seconds / 1e9) }
+            print("\(type) \(outputs)x\(cols), \(rows) rows, \(ComputeThreads.count) threads, GFLOP/s: dequantise+sgemm \(rate(dequantizing.seconds)), "
+                + "VNNI \(rate(vnni.seconds)) (in blocks of \(block) outputs \(rate(inBlocks.seconds))), float32 sgemm \(rate(sgemm.seconds)), AVX2 kernel \(rate(kernel.seconds)); "
+                + "repack \(String(format: "%.1f", repack * 1000)) ms; VNNI error / rms(y): max \(String(format: "%.2e", errors.max()!)), "
+                + "mean \(String(format: "%.2e", errors.reduce(0, +) / Double(errors.count))); VNNI vs AVX2 kernel: max \(String(format: "%.1e", kernelGap))")
+        }
+    }
+
+    @Test("Resident memory of a quantised model before and after its first teacher forcing (column packing)")
+    func packingMemory() throws {
+        let file = try ModelLoader.load(path: TestPaths.smolLM2, precision: .quantized)
+        let transformer = Transformer(weights: file.weights)
+        let sequence = (0..<512).map { Int32(200 + 37 * $0) }
+        func megabytes(_ bytes: Int) -> String { String(format: "%.1f", Double(bytes) / 1e6) }
+        func report(_ label: String) throws {
+            let now = try ProcessMemory.resident(pid: getpid())
+            print("\(label): resident \(megabytes(now.total)) MB, file \(megabytes(now.file)) MB, anonymous \(megabytes(now.anonymous)) MB")
+        }
+        _ = transformer.logits(sequences: [Array(sequence.prefix(4))], rows: [0..<1])
+        try report("after a 4-token forward")
+        _ = transformer.logits(sequences: [sequence], rows: [511..<512])
+        try report("after a 512-token forward")
+        _ = transformer.logits(sequences: [sequence], rows: [511..<512])
+        try report("after a second 512-token forward")
+    }
+
     /// 128 prompt tokens, then 128 greedy tokens, one sequence.
     static func decodeFigures(_ weights: ModelWeights, label: String) {
         let transformer = Transformer(weights: weights)

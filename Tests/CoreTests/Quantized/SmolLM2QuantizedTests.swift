@@ -87,25 +87,89 @@ struct SmolLM2QuantizedTests {
         #expect(together[0].tokenIds.prefix(16) != goldens[0].generatedIds.prefix(16)[...])
     }
 
-    @Test("Teacher-forced logits on the fast path are close to the exact path's")
+    /// `log softmax` of one row of logits.
+    static func logProbabilities(_ logits: ArraySlice<Float>) -> [Float] {
+        let maximum = logits.max()!
+        let logSum = Float(log(logits.reduce(0.0) { $0 + exp(Double($1 - maximum)) }))
+        return logits.map { $0 - maximum - logSum }
+    }
+
+    /// The 10 most likely entries of a row of log-probabilities.
+    static func top10(_ logProbs: [Float]) -> Set<Int> {
+        Set(logProbs.indices.sorted { logProbs[$0] > logProbs[$1] }.prefix(10))
+    }
+
+    /// On CPUs with AVX-512 VNNI the fast path's teacher forcing multiplies 8-bit
+    /// activations (`Int8ColumnProduct`), as decoding does; elsewhere the exact weight
+    /// values (then it differs from exact by rounding alone). Measured on a 512-token
+    /// Alpaca sequence and a greedy golden against the exact path, with VNNI: the target
+    /// tokens' log-probabilities differ by at most 0.39 and by 0.048 on average, at least 8
+    /// of a row's 10 most likely entries agree, and the argmax agrees on 536 of 551 rows
+    /// (the others are near ties). The bounds leave about half as much again.
+    @Test("Teacher forcing on the fast path: target log-probabilities and top-10 entries within the int8 bound of exact")
     func teacherForcedLogits() throws {
-        let quantized = Transformer(weights: try SmolLM2QuantizedFile.file.get().weights)
+        let file = try SmolLM2QuantizedFile.file.get()
+        let quantized = Transformer(weights: file.weights)
         let exact = Transformer(weights: try SmolLM2ModelFile.file.get().weights)
+        let tokenizer = try Tokenizer(spec: try #require(file.tokenizer))
+        let golden = try SmolLM2ModelFile.greedy()[0]
+        let sequences = [try BenchmarkText.tokens(dataPath: "/work/shared/data/alpaca_en_demo.json", tokenizer: tokenizer, count: 512),
+                         golden.promptIds + golden.generatedIds]
+        var differences: [Float] = []
+        var fewestShared = 10, agreeing = 0, rowCount = 0
+        for sequence in sequences {
+            let rows = [0..<sequence.count]
+            let fast = quantized.logits(sequences: [sequence], rows: rows)[0]
+            let reference = exact.logits(sequences: [sequence], rows: rows)[0]
+            let vocab = fast.cols
+            for row in 0..<sequence.count - 1 {
+                let f = Self.logProbabilities(fast.values[row * vocab..<(row + 1) * vocab])
+                let r = Self.logProbabilities(reference.values[row * vocab..<(row + 1) * vocab])
+                let target = Int(sequence[row + 1])
+                differences.append(abs(f[target] - r[target]))
+                let (topFast, topExact) = (Self.top10(f), Self.top10(r))
+                fewestShared = min(fewestShared, topFast.intersection(topExact).count)
+                if f.indices.max(by: { f[$0] < f[$1] }) == r.indices.max(by: { r[$0] < r[$1] }) { agreeing += 1 }
+                rowCount += 1
+            }
+        }
+        let mean = differences.reduce(0, +) / Float(differences.count)
+        print("teacher forcing, fast against exact over \(rowCount) rows (VNNI: \(Int8ColumnProduct.isAvailable)): "
+            + "target log-prob difference max \(differences.max()!), mean \(mean); fewest shared top-10 \(fewestShared); "
+            + "argmax agrees on \(agreeing)")
+        #expect(differences.max()! < 0.6)
+        #expect(mean < 0.07)
+        #expect(fewestShared >= 7)
+        #expect(agreeing >= rowCount - rowCount / 20)
+    }
+
+    /// The int8 products are the same arithmetic summed in another order, yet the two
+    /// forwards are not equal to rounding: an activation that rounds to the other side of a
+    /// quantisation step moves by a whole step, and such flips compound over 30 layers, so
+    /// the two int8 forwards are about as far from each other as from exact. Each must be
+    /// as close to exact as the other (measured: mean logit differences within a few per
+    /// cent of each other, largest ~2 of a spread of ~66).
+    @Test("Teacher forcing through the VNNI products is as close to exact as the batch-invariant int8 kernel's forward",
+          .enabled(if: Int8ColumnProduct.isAvailable))
+    func vnniForwardMatchesKernelForward() throws {
+        let transformer = Transformer(weights: try SmolLM2QuantizedFile.file.get().weights)
         let golden = try SmolLM2ModelFile.greedy()[0]
         let sequence = golden.promptIds + golden.generatedIds
-        let rows = [0..<sequence.count]
-        let fast = quantized.logits(sequences: [sequence], rows: rows)[0]
-        let reference = exact.logits(sequences: [sequence], rows: rows)[0]
-        var agreeing = 0
-        for row in 0..<sequence.count {
-            let f = Array(fast.values[row * fast.cols..<(row + 1) * fast.cols])
-            let r = Array(reference.values[row * fast.cols..<(row + 1) * fast.cols])
-            if f.indices.max(by: { f[$0] < f[$1] }) == r.indices.max(by: { r[$0] < r[$1] }) { agreeing += 1 }
-            let spread = r.max()! - r.min()!
-            let largest = zip(f, r).map { abs($0 - $1) }.max()!
-            #expect(largest < 0.05 * spread, "row \(row): logits differ by \(largest) (spread \(spread))")
+        let vnni = transformer.logits(sequences: [sequence], rows: [0..<sequence.count])[0].values
+        let batch = TokenBatch(sequences: [sequence])
+        let stream = transformer.residualStream(batch: batch, firstLayers: [0], memory: TransientAttentionMemory(), batchInvariant: true)
+        let normed = ScratchBuffer(count: stream.count)
+        transformer.finalNorm(stream.pointer, rows: batch.rowCount, into: normed.pointer)
+        let kernel = transformer.outputHead(normed.pointer, rows: batch.rowCount, batchInvariant: true)
+        let exact = Transformer(weights: try SmolLM2ModelFile.file.get().weights).logits(sequences: [sequence], rows: [0..<sequence.count])[0].values
+        func distance(_ a: [Float]) -> (largest: Float, mean: Float) {
+            let differences = zip(a, exact).map { abs($0 - $1) }
+            return (differences.max()!, differences.reduce(0, +) / Float(differences.count))
         }
-        // Near ties aside (see `nearTie`), the greedy choices agree.
-        #expect(agreeing >= sequence.count - 1)
+        let (fromVNNI, fromKernel) = (distance(vnni), distance(kernel))
+        print("logits against exact: VNNI forward largest \(fromVNNI.largest), mean \(fromVNNI.mean); "
+            + "AVX2 kernel forward largest \(fromKernel.largest), mean \(fromKernel.mean)")
+        #expect(fromVNNI.mean < 1.25 * fromKernel.mean)
+        #expect(fromVNNI.largest < 1.5 * fromKernel.largest)
     }
 }
