@@ -66,10 +66,11 @@ public final class MappedFile: @unchecked Sendable {
         return UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count)
     }
 
-    /// Says that the bytes `range` are not needed soon: the whole pages inside it leave
-    /// this process's resident set, and a later read pages them in again from the file
-    /// (the page cache, usually). Memory this object allocated is kept.
-    public func release(_ range: Range<Int>) {
+    /// Drops the whole pages inside `range` from this process's resident memory: bytes
+    /// read once (hashed) or now served by a copy in another layout. Reading them again is
+    /// still correct: a read-only mapping faults them back in from the file (the page
+    /// cache, usually). An in-memory copy has no file to read them back from and keeps them.
+    public func releasePages(_ range: Range<Int>) {
         guard !isAllocated, let base, range.lowerBound >= 0, range.upperBound <= size else { return }
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let first = (range.lowerBound + page - 1) / page * page
@@ -81,18 +82,6 @@ public final class MappedFile: @unchecked Sendable {
     /// All bytes of the file.
     public var contents: UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: base, count: size)
-    }
-
-    /// Drops the whole pages inside `range` from this process's resident memory, for
-    /// bytes a copy in another layout now serves. Reading them again is still correct: a
-    /// read-only mapping faults them back in from the file. An in-memory copy has no file
-    /// to read them back from and keeps them.
-    func releasePages(_ range: Range<Int>) {
-        guard !isAllocated, let base, range.lowerBound >= 0, range.upperBound <= size else { return }
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let first = (range.lowerBound + page - 1) / page * page, end = range.upperBound / page * page
-        guard first < end else { return }
-        madvise(UnsafeMutableRawPointer(mutating: base + first), end - first, MADV_DONTNEED)
     }
 }
 

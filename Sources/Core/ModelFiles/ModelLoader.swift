@@ -28,7 +28,7 @@ public enum ModelLoader {
         // Hashing read every page. The pages the weights read come back on first use; the
         // rest (header, tokenizer strings, rows copied in another order) would stay in the
         // worker's resident memory for nothing.
-        gguf.file.release(0..<gguf.file.size)
+        gguf.file.releasePages(0..<gguf.file.size)
         return ModelFile(
             path: path, weights: weights, tokenizer: tokenizer, huggingFaceTokenizerJSON: nil,
             chatTemplate: chatTemplate, stopTokenIds: stops, contentSHA256: contentSHA256)

@@ -6,8 +6,9 @@ public enum WeightPrecision: String, Sendable, Equatable, CaseIterable {
     /// Q4_0, Q4_1 and Q8_0 linear weights and embeddings kept in their blocks where the
     /// mapped file has them. Decode steps go through the batch-invariant SIMD kernels of
     /// `QuantizedProduct` (activations quantised to 8 bits); teacher forcing and prompts
-    /// through sgemm on blocks dequantised to the exact values. Other types are
-    /// dequantised as on the exact path.
+    /// through `Int8ColumnProduct` (the same 8-bit activations, AVX-512 VNNI) where the CPU
+    /// has it, else through sgemm on blocks dequantised to the exact values. Other types
+    /// are dequantised as on the exact path.
     case quantized
 
     /// The environment variable that selects the precision of inference loads (worker,
