@@ -163,7 +163,13 @@ def bounds(ours, peers, entries):
                          f"ceiling at these shapes ({ceilings[512]:.1f}). In f32 a margin that large cannot come from "
                          "the work around the products; only int8 products on the quantised weights give it, and only "
                          "with AVX-512 VNNI: on AVX2 32 multiply-adds of a block take four instructions (vpmaddubsw, "
-                         "vpmaddwd, vcvtdq2ps, vfmadd) where f32 takes four FMAs.")
+                         "vpmaddwd, vcvtdq2ps, vfmadd) where f32 takes four FMAs."
+                         + (" With VNNI the linear products run in int8, but attention stays f32 on OpenBLAS's threads, "
+                            "and the passes between (norms, RoPE, SwiGLU, quantising the activations) run as before: the "
+                            "pass as a whole gains "
+                            f"{forward[512]['gflops'] / exact_forward[512]['gflops']:.2f}x over f32, short of the "
+                            f"{needed / exact_forward[512]['gflops']:.2f}x it needs."
+                            if forward is not exact_forward else ""))
         elif name == "teacher_forward_vs_sgemm_2048":
             lines.append(f"- `{name}`: {exact_forward[2048]['gflops']:.1f} of {ceilings[2048]:.1f} GFLOP/s; the rest of the "
                          "2048-token pass is attention outside sgemm (scores, softmax), element-wise passes and copying "
