@@ -21,6 +21,7 @@ let commands: [(name: String, summary: String, run: @Sendable ([String]) async -
     return lines.joined(separator: "\n") + "\n"
 }
 
+OpenBLASKernels.restartWithSuitedKernelsIfNeeded()
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let name = arguments.first, !["-h", "--help", "help"].contains(name) else {
     print(usage(), terminator: "")

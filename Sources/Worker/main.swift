@@ -111,4 +111,5 @@ func main() async -> ExitCode {
     }
 }
 
+OpenBLASKernels.restartWithSuitedKernelsIfNeeded()
 exit(await main().rawValue)
