@@ -16,9 +16,13 @@ setup:
 
 build: setup
 
+# The tests compare what they compute in-process with what the worker processes they
+# start reply, bit for bit, so they load the OpenBLAS kernels the executables restart
+# with (OpenBLASKernels: OpenBLAS names them on stderr with OPENBLAS_VERBOSE=2).
 test: setup
 	swift build -c release
-	swift test -c release --disable-xctest --no-parallel
+	OPENBLAS_CORETYPE=$$(OPENBLAS_VERBOSE=2 .build/release/realign --help 2>&1 >/dev/null | sed -n 's/^Core: //p' | tail -n 1) \
+		swift test -c release --disable-xctest --no-parallel
 	scripts/test-second-broker.sh
 
 demo: setup

@@ -45,9 +45,9 @@ struct RealignProcess {
     private let stderrPath: String
     private let started: ContinuousClock.Instant
 
-    /// Starts `realign arguments...` with `environment` over this process's; its output
-    /// goes to `outputPrefix.stdout` and `.stderr`.
-    init(_ arguments: [String], outputPrefix: String, environment: [String: String] = [:]) throws {
+    /// Starts `realign arguments...` with `environment` over this process's, less the
+    /// variables `unsetting`; its output goes to `outputPrefix.stdout` and `.stderr`.
+    init(_ arguments: [String], outputPrefix: String, environment: [String: String] = [:], unsetting: [String] = []) throws {
         let executable = Self.executable
         try #require(FileManager.default.isExecutableFile(atPath: executable),
                      "no realign binary at \(executable): run `swift build -c release` first, or set REALIGN_BIN")
@@ -59,8 +59,9 @@ struct RealignProcess {
         process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        if !environment.isEmpty {
+        if !environment.isEmpty || !unsetting.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+                .filter { !unsetting.contains($0.key) }
         }
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
@@ -91,9 +92,10 @@ struct RealignProcess {
     }
 
     /// Runs `realign arguments...` to its end.
-    static func run(_ arguments: [String], outputPrefix: String, environment: [String: String] = [:],
+    static func run(_ arguments: [String], outputPrefix: String, environment: [String: String] = [:], unsetting: [String] = [],
                     timeout: Duration = .seconds(180)) async throws -> Outcome {
-        try await RealignProcess(arguments, outputPrefix: outputPrefix, environment: environment).wait(timeout: timeout)
+        try await RealignProcess(arguments, outputPrefix: outputPrefix, environment: environment, unsetting: unsetting)
+            .wait(timeout: timeout)
     }
 }
 

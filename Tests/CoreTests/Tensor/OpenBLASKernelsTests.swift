@@ -4,14 +4,17 @@ import Testing
 
 /// The executables never compute on OpenBLAS's generic kernels: with `OPENBLAS_VERBOSE=2`
 /// OpenBLAS prints the kernel set it loads (`Core: NAME`) each time the process starts,
-/// so a restart shows as a second line.
+/// so a restart shows as a second line. `make test` sets `OPENBLAS_CORETYPE` for the
+/// tests; a `realign` started without it chooses for itself.
 @Suite struct OpenBLASKernelsTests {
-    static func loadedKernels(environment: [String: String]) async throws -> [String] {
+    static func loadedKernels(coreType: String?) async throws -> [String] {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("openblas-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let outcome = try await RealignProcess.run(["--help"], outputPrefix: directory + "/help",
-                                                   environment: environment.merging(["OPENBLAS_VERBOSE": "2"]) { $1 })
+        var environment = ["OPENBLAS_VERBOSE": "2"]
+        environment["OPENBLAS_CORETYPE"] = coreType
+        let outcome = try await RealignProcess.run(["--help"], outputPrefix: directory + "/help", environment: environment,
+                                                   unsetting: coreType == nil ? ["OPENBLAS_CORETYPE"] : [])
         #expect(outcome.exitCode == 0, "\(outcome.transcript)")
         #expect(outcome.stdout.contains("Usage: realign COMMAND"), "\(outcome.transcript)")
         return outcome.stderr.split(separator: "\n").compactMap { line in
@@ -20,7 +23,7 @@ import Testing
     }
 
     @Test func theCoordinatorRunsKernelsSuitedToTheCPU() async throws {
-        let loaded = try await Self.loadedKernels(environment: [:])
+        let loaded = try await Self.loadedKernels(coreType: nil)
         try #require(!loaded.isEmpty, "OpenBLAS printed no Core line")
         #expect(loaded.last != OpenBLASKernels.fallback)
         if loaded.count == 2 {
@@ -31,7 +34,7 @@ import Testing
     }
 
     @Test func aCoreTypeTheUserSetIsKept() async throws {
-        let loaded = try await Self.loadedKernels(environment: ["OPENBLAS_CORETYPE": "Haswell"])
+        let loaded = try await Self.loadedKernels(coreType: "Haswell")
         #expect(loaded == ["Haswell"])
     }
 
