@@ -43,8 +43,10 @@ final class ColumnPackedWeight: @unchecked Sendable {
             // packs to a consecutive range.
             for first in stride(from: 0, to: outputs, by: Self.rowsPerChunk) {
                 let count = min(Self.rowsPerChunk, outputs - first)
-                pack(matrix.base + first * rowBytes, rowBytes, count, blocks, packed + packedBytes(first, blocks))
-                matrix.storage.releasePages(matrix.offset..<matrix.offset + (first + count) * rowBytes)
+                matrix.withConsecutiveBlocks(ofRows: first..<first + count) { rows in
+                    pack(rows, rowBytes, count, blocks, packed + packedBytes(first, blocks))
+                }
+                matrix.releasePages(ofRowsBelow: first + count)
             }
         }
         self.outputs = outputs

@@ -1,10 +1,10 @@
 import Foundation
 
 /// A linear weight `[rows, cols]` (Hugging Face orientation `[out, in]`) kept in its
-/// ggml block layout: each row is `cols / 32` blocks of `type` along `in`, rows one
-/// after another. The bytes usually stay where the mapped GGUF file has them (`storage`
-/// keeps the mapping alive); a weight whose rows had to be reordered holds a reordered
-/// copy in memory instead.
+/// ggml block layout: each row is `cols / 32` blocks of `type` along `in`. The bytes stay
+/// where the mapped GGUF file has them (`storage` keeps the mapping alive), rows one
+/// after another; a weight whose rows are in another order there (a GGUF llama's q and k)
+/// reads them through `storedRows` instead of holding a reordered copy.
 public struct QuantizedMatrix: Sendable, Equatable {
     /// The block types the quantised products handle.
     public static let supportedTypes: Set<GGMLType> = [.q4_0, .q4_1, .q8_0]
@@ -14,13 +14,15 @@ public struct QuantizedMatrix: Sendable, Equatable {
     public let type: GGMLType
     /// Owns the bytes: the mapped model file, or an in-memory copy.
     let storage: MappedFile
-    /// Where row 0 starts in `storage`.
+    /// Where the tensor's first stored row starts in `storage`.
     let offset: Int
+    /// Row `r` is stored row `storedRows[r]` of the tensor; nil: row `r`.
+    let storedRows: [Int32]?
     /// The column-packed copy the VNNI products read, made on first use.
     private let columnPacking = LazyColumnPacking()
 
     /// Rows of `type` blocks at `offset` in `storage`, which must hold them all.
-    init(rows: Int, cols: Int, type: GGMLType, storage: MappedFile, offset: Int) {
+    init(rows: Int, cols: Int, type: GGMLType, storage: MappedFile, offset: Int, storedRows: [Int32]? = nil) {
         precondition(Self.supportedTypes.contains(type), "no quantised product for \(type)")
         precondition(cols % type.blockSize == 0, "\(cols) columns are not whole \(type) blocks")
         precondition(offset >= 0 && offset + rows * (cols / type.blockSize) * type.typeSize <= storage.size,
@@ -30,6 +32,7 @@ public struct QuantizedMatrix: Sendable, Equatable {
         self.type = type
         self.storage = storage
         self.offset = offset
+        self.storedRows = storedRows
     }
 
     /// Blocks per row.
@@ -38,8 +41,31 @@ public struct QuantizedMatrix: Sendable, Equatable {
     /// Bytes per row.
     var rowBytes: Int { blocksPerRow * type.typeSize }
 
-    /// The first byte of row 0. Valid while `storage` lives (as long as this value).
-    var base: UnsafeRawPointer { storage.contents.baseAddress! + offset }
+    /// The first byte of row `row`'s blocks. Valid while `storage` lives (as long as this value).
+    func blocks(ofRow row: Int) -> UnsafeRawPointer {
+        storage.contents.baseAddress! + offset + storedRow(row) * rowBytes
+    }
+
+    private func storedRow(_ row: Int) -> Int { storedRows.map { Int($0[row]) } ?? row }
+
+    /// Rows `range`'s blocks one after another: where they are stored so (no order of
+    /// its own), else gathered into a temporary buffer, for `body` alone.
+    func withConsecutiveBlocks<Result>(ofRows range: Range<Int>, _ body: (UnsafeRawPointer) -> Result) -> Result {
+        guard storedRows != nil else { return body(blocks(ofRow: range.lowerBound)) }
+        return withUnsafeTemporaryAllocation(byteCount: range.count * rowBytes, alignment: 64) { gathered in
+            for (index, row) in range.enumerated() {
+                (gathered.baseAddress! + index * rowBytes).copyMemory(from: blocks(ofRow: row), byteCount: rowBytes)
+            }
+            return body(UnsafeRawPointer(gathered.baseAddress!))
+        }
+    }
+
+    /// Drops the pages of rows `0..<count` from resident memory (`MappedFile.releasePages`),
+    /// once they are served by another copy. In their own order, when `count` is all the rows.
+    func releasePages(ofRowsBelow count: Int) {
+        guard storedRows == nil || count == rows else { return }
+        storage.releasePages(offset..<offset + count * rowBytes)
+    }
 
     /// The weight in the layout of the AVX-512 VNNI products (`Int8ColumnProduct`), packed
     /// the first time it is asked for; nil where the CPU lacks them or the outputs are
@@ -52,16 +78,11 @@ public struct QuantizedMatrix: Sendable, Equatable {
     }
 
     /// The same weight with row `r` moved to `target(r)` (a permutation of the rows);
-    /// blocks run along `in`, so whole rows of blocks move. The result owns its bytes.
+    /// blocks run along `in`, so whole rows of blocks move. The bytes stay where they are.
     func permutingRows(_ target: (Int) -> Int) -> QuantizedMatrix {
-        let rowBytes = self.rowBytes
-        var bytes = [UInt8](repeating: 0, count: rows * rowBytes)
-        bytes.withUnsafeMutableBytes { destination in
-            for row in 0..<rows {
-                (destination.baseAddress! + target(row) * rowBytes).copyMemory(from: base + row * rowBytes, byteCount: rowBytes)
-            }
-        }
-        return QuantizedMatrix(rows: rows, cols: cols, type: type, storage: MappedFile(path: storage.path, bytes: bytes), offset: 0)
+        var moved = [Int32](repeating: 0, count: rows)
+        for row in 0..<rows { moved[target(row)] = Int32(storedRow(row)) }
+        return QuantizedMatrix(rows: rows, cols: cols, type: type, storage: storage, offset: offset, storedRows: moved)
     }
 
     /// Row `row` dequantised to float32 (exactly `Dequantization`'s values) into
@@ -69,7 +90,7 @@ public struct QuantizedMatrix: Sendable, Equatable {
     /// packed copy, whose mapped pages were released (reading them would fault them back).
     func decodeRow(_ row: Int, into destination: UnsafeMutablePointer<Float>) {
         guard let packed = columnPacking.existing else {
-            decodeBlocks(base + row * rowBytes, into: destination)
+            decodeBlocks(blocks(ofRow: row), into: destination)
             return
         }
         withUnsafeTemporaryAllocation(byteCount: rowBytes, alignment: 16) { blocks in
@@ -97,6 +118,6 @@ public struct QuantizedMatrix: Sendable, Equatable {
 
     public static func == (a: QuantizedMatrix, b: QuantizedMatrix) -> Bool {
         a.rows == b.rows && a.cols == b.cols && a.type == b.type
-            && memcmp(a.base, b.base, a.rows * a.rowBytes) == 0
+            && (0..<a.rows).allSatisfy { memcmp(a.blocks(ofRow: $0), b.blocks(ofRow: $0), a.rowBytes) == 0 }
     }
 }

@@ -29,14 +29,12 @@ enum QuantizedProduct {
     ) {
         let outputs = weight.rows
         let blocks = weight.blocksPerRow
-        let rowBytes = weight.rowBytes
-        let base = weight.base
         let rows = activations.rows
         withExtendedLifetime(weight) {
             ParallelLoop.run(count: (outputs + outputsPerTask - 1) / outputsPerTask) { task in
                 let first = task * outputsPerTask
                 for output in first..<min(outputs, first + outputsPerTask) {
-                    let weightRow = base + output * rowBytes
+                    let weightRow = weight.blocks(ofRow: output)
                     func store(_ value: Float, row: Int) {
                         let target = y + row * outputs + output
                         target.pointee = accumulate ? target.pointee + value : value

@@ -54,7 +54,7 @@ struct QuantizedMeasurements {
                 y.withUnsafeMutableBufferPointer { ys in
                     for _ in 0..<repeats {
                         for o in 0..<outputs {
-                            ys[o] = Self.floatDotQ4_1(weight.base + o * weight.rowBytes, xs.baseAddress!, blocks: weight.blocksPerRow)
+                            ys[o] = Self.floatDotQ4_1(weight.blocks(ofRow: o), xs.baseAddress!, blocks: weight.blocksPerRow)
                         }
                     }
                 }
