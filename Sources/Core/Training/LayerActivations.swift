@@ -2,6 +2,7 @@
 /// the residual stream entering the layer and after its attention block, and every
 /// intermediate of `DecoderLayerBuffers`, attention probabilities included.
 final class LayerActivations {
+    let rows: Int
     let streamIn: ScratchBuffer
     let normedInput: ScratchBuffer
     let q: ScratchBuffer
@@ -20,6 +21,7 @@ final class LayerActivations {
         let queryWidth = config.headCount * config.headDim
         let keyWidth = config.kvHeadCount * config.headDim
         let inner = config.intermediateSize
+        self.rows = rows
         streamIn = ScratchBuffer(count: rows * width)
         normedInput = ScratchBuffer(count: rows * width)
         q = ScratchBuffer(count: rows * queryWidth)
@@ -38,6 +40,6 @@ final class LayerActivations {
         DecoderLayerBuffers(
             normedInput: normedInput.pointer, q: q.pointer, k: k.pointer, v: v.pointer, heads: heads.pointer,
             streamAfterAttention: streamAfterAttention.pointer, normedPost: normedPost.pointer,
-            gate: gate.pointer, up: up.pointer, gated: gated.pointer, probabilities: probabilities.pointer)
+            gate: gate.pointer, up: up.pointer, gated: gated.pointer, mlpRows: max(rows, 1), probabilities: probabilities.pointer)
     }
 }

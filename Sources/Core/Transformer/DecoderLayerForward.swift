@@ -15,10 +15,13 @@ struct DecoderLayerBuffers {
     let streamAfterAttention: UnsafeMutablePointer<Float>?
     /// `post_attention_layernorm(h)`, `[rows, hidden]`.
     let normedPost: UnsafeMutablePointer<Float>
-    /// gate_proj and up_proj outputs and `silu(gate) · up`, `[rows, intermediate]` each.
+    /// gate_proj and up_proj outputs and `silu(gate) · up`, `[mlpRows, intermediate]`
+    /// each: the MLP runs `mlpRows` rows at a time, its intermediates the largest
+    /// activations of a pass (2.7 times the hidden width). Training keeps them all.
     let gate: UnsafeMutablePointer<Float>
     let up: UnsafeMutablePointer<Float>
     let gated: UnsafeMutablePointer<Float>
+    let mlpRows: Int
     /// The attention probabilities (layout of `CausalAttention.probabilityOffset`), when wanted.
     let probabilities: UnsafeMutablePointer<Float>?
 }
@@ -68,9 +71,14 @@ struct DecoderLayerForward {
 
         ElementWise.rmsNorm(stream, rows: rows, width: width, weight: layer.postAttentionNorm,
                             eps: config.rmsNormEps, into: buffers.normedPost)
-        Linear.apply(buffers.normedPost, rows: rows, weight: layer.gateProj, into: buffers.gate, batchInvariant: batchInvariant)
-        Linear.apply(buffers.normedPost, rows: rows, weight: layer.upProj, into: buffers.up, batchInvariant: batchInvariant)
-        ElementWise.siluGate(buffers.gate, up: buffers.up, rows: rows, width: config.intermediateSize, into: buffers.gated)
-        Linear.apply(buffers.gated, rows: rows, weight: layer.downProj, into: stream, accumulate: true, batchInvariant: batchInvariant)
+        for first in stride(from: 0, to: rows, by: buffers.mlpRows) {
+            let count = min(buffers.mlpRows, rows - first)
+            let normed = buffers.normedPost + first * width
+            Linear.apply(normed, rows: count, weight: layer.gateProj, into: buffers.gate, batchInvariant: batchInvariant)
+            Linear.apply(normed, rows: count, weight: layer.upProj, into: buffers.up, batchInvariant: batchInvariant)
+            ElementWise.siluGate(buffers.gate, up: buffers.up, rows: count, width: config.intermediateSize, into: buffers.gated)
+            Linear.apply(buffers.gated, rows: count, weight: layer.downProj, into: stream + first * width, accumulate: true,
+                         batchInvariant: batchInvariant)
+        }
     }
 }
