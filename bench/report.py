@@ -232,7 +232,7 @@ def bounds(ours, peers, entries):
                          f"({quantized_bytes / 1e6:.0f} MB of blocks), the code of the binary and its libraries "
                          f"({code / 1e6:.0f} MB of file pages: Swift runtime, Foundation, OpenBLAS, librdkafka) and what the "
                          f"worker allocates before its first job ({idle_anon / 1e6:.0f} MB: tokenizer, RoPE table, Kafka "
-                         "client, the Q/K rows reordered for Hugging Face's RoPE"
+                         "client"
                          + (f", the {adapter / 1e6:.1f} MB adapter in float32" if adapter else "")
                          + f") come to {floor / 1e6:.0f} MB, {floor / target:.2f} of the target, before any activation. "
                          f"After the run, with no job running, the worker holds {final / 1e6:.0f} MB: {model_file / 1e6:.0f} MB "

@@ -9,7 +9,7 @@ extension ModelWeights {
     /// architecture does not use is an error (it would otherwise be silently ignored).
     /// Layers are decoded in parallel: the load is bound by writing fresh memory.
     /// With `precision` `.quantized`, Q4_0/Q4_1/Q8_0 matrices stay in the file's blocks
-    /// (rows reordered in a copy where un-permuting requires it) instead.
+    /// instead (read through a row index where un-permuting requires it).
     public init(gguf: GGUFFile, precision: WeightPrecision = .exact) throws(FileError) {
         let config = try ModelConfig(gguf: gguf)
         // The layer table is sized from block_count: bounded by the tensors first.
