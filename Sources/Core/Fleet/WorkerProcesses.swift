@@ -7,6 +7,8 @@ public final class WorkerProcesses: @unchecked Sendable {
     // `processes` is written once in init; Process is safe to query from any thread.
     private let processes: [Process]
     public let logPaths: [String]
+    /// Where this attempt's lines start in each log (an earlier attempt's come before).
+    private let logStarts: [UInt64]
 
     /// The worker binary beside the running executable (`REALIGN_WORKER` overrides).
     public static func defaultExecutable() -> String {
@@ -25,6 +27,7 @@ public final class WorkerProcesses: @unchecked Sendable {
         }
         var processes: [Process] = []
         var logPaths: [String] = []
+        var logStarts: [UInt64] = []
         for index in 0..<count {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: executable)
@@ -41,7 +44,7 @@ public final class WorkerProcesses: @unchecked Sendable {
                 throw WorkerProcessError(problem: "cannot create the worker log \(logPath)")
             }
             let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-            try log.seekToEnd()
+            logStarts.append(try log.seekToEnd())
             process.standardOutput = log
             process.standardError = log
             process.standardInput = FileHandle.nullDevice
@@ -51,6 +54,7 @@ public final class WorkerProcesses: @unchecked Sendable {
         }
         self.processes = processes
         self.logPaths = logPaths
+        self.logStarts = logStarts
     }
 
     public var runningCount: Int { processes.filter(\.isRunning).count }
@@ -66,10 +70,13 @@ public final class WorkerProcesses: @unchecked Sendable {
         for process in processes { process.waitUntilExit() }
     }
 
-    /// The last lines of a worker's log, for an error message.
+    /// The last lines this attempt's worker wrote to its log, for an error message (never
+    /// an earlier attempt's: a failed run's error must not pass for the next one's).
     public func logTail(_ index: Int, lines: Int = 5) -> String {
-        guard let text = try? String(contentsOfFile: logPaths[index], encoding: .utf8) else { return "" }
-        return text.split(separator: "\n").suffix(lines).joined(separator: "\n")
+        guard let log = FileHandle(forReadingAtPath: logPaths[index]) else { return "" }
+        defer { try? log.close() }
+        guard (try? log.seek(toOffset: logStarts[index])) != nil, let data = try? log.readToEnd() else { return "" }
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").suffix(lines).joined(separator: "\n")
     }
 }
 
