@@ -239,8 +239,8 @@ def bounds(ours, peers, entries):
                          f"of the GGUF's pages, {code / 1e6:.0f} MB of code and {final_anon / 1e6:.0f} MB allocated (on a "
                          "CPU with AVX-512 VNNI the weights repacked for the int8 products, their mapped pages released; "
                          "OpenBLAS's buffers; the allocator's free memory). The jobs add "
-                         f"{(entry['ours'] * 1e6 - final) / 1e6:.0f} MB at their peak: one group's activations in float32 "
-                         "(up to 1,024 tokens: two of the 512-token sequences), blocks of the output head, the fused "
+                         f"{(entry['ours'] * 1e6 - final) / 1e6:.0f} MB at their peak: one sequence's activations in float32 "
+                         "(512 tokens), a block of the output head's logits (512 entries a row), the fused "
                          "targets and the reply. "
                          f"With f32 weights the peak is {exact_memory[kind]['peak_rss_bytes'] / 1e6:.0f} MB.")
     return lines

@@ -103,25 +103,31 @@ public enum Fusion {
         return maximum
     }
 
-    /// `Σ exp(z − maximum)` over `count` entries, eight at a time, summed in Double.
+    /// `Σ exp(z − maximum)` over `count` entries, where `maximum` is at least every
+    /// entry. Eight at a time, summed in float32 over chunks of `chunkEntries` (64 terms
+    /// a lane, each at most 1: the sum's relative error stays within 4e-6) and the chunks
+    /// in Double: widening every vector to Double took half the fusion's time.
     static func sumOfExponentials(_ z: UnsafePointer<Float>, count: Int, shiftedBy maximum: Float) -> Double {
         let wide = count & ~7
         let shift = SIMD8<Float>(repeating: maximum)
-        // Widened to Double four lanes at a time by the instruction itself (a generic
-        // SIMD conversion would go lane by lane).
-        var low = _mm256_setzero_pd(), high = _mm256_setzero_pd()
+        var sum = 0.0
         var i = 0
         while i < wide {
-            let exponentials = SIMDExponential.exp(ElementWise.loadSIMD(z + i) - shift)
-            low = _mm256_add_pd(low, _mm256_cvtps_pd(exponentials.lowHalf))
-            high = _mm256_add_pd(high, _mm256_cvtps_pd(exponentials.highHalf))
-            i += 8
+            let chunkEnd = min(wide, i + chunkEntries)
+            var sums = SIMD8<Float>.zero
+            while i < chunkEnd {
+                sums += SIMDExponential.exp(atMost88: ElementWise.loadSIMD(z + i) - shift)
+                i += 8
+            }
+            sum += Double(sums.sum())
         }
-        var sum = (low + high).sum()
         while i < count {
             sum += Double(exp(z[i] - maximum))
             i += 1
         }
         return sum
     }
+
+    /// Entries `sumOfExponentials` sums in float32 before adding them to its Double.
+    static let chunkEntries = 512
 }

@@ -110,7 +110,7 @@ enum ElementWise {
         var sums = SIMD8<Float>.zero
         i = 0
         while i < wide {
-            let e = SIMDExponential.exp(loadSIMD(row + i) - shift)
+            let e = SIMDExponential.exp(atMost88: loadSIMD(row + i) - shift)
             storeSIMD(e, row + i)
             sums += e
             i += 8

@@ -12,8 +12,15 @@ import _Builtin_intrinsics.intel
 enum SIMDExponential {
     @inline(__always)
     static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        // The instructions: the generic `pointwiseMin`/`pointwiseMax` are calls per vector.
-        let clamped = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.33654)), _mm256_set1_ps(88.37626))
+        // The instruction: the generic `pointwiseMin` is a call per vector.
+        exp(atMost88: _mm256_min_ps(x, _mm256_set1_ps(88.37626)))
+    }
+
+    /// `exp` of eight floats known to be at most 88.37 (max-subtracted logits are at
+    /// most 0): the upper clamp left out.
+    @inline(__always)
+    static func exp(atMost88 x: SIMD8<Float>) -> SIMD8<Float> {
+        let clamped = _mm256_max_ps(x, _mm256_set1_ps(-87.33654))
         let magic = SIMD8<Float>(repeating: 12582912)
         let shifted = magic.addingProduct(clamped, SIMD8(repeating: 1.442695040888963))
         let n = shifted - magic

@@ -24,10 +24,13 @@ import Testing
 
     /// The run's shared settings; `alignedSystem: false` for pre-tokenized records,
     /// which a system message cannot apply to.
+    /// One compute thread a worker whatever the fleet's size: the runs' shards are compared
+    /// byte for byte, and OpenBLAS's Haswell / Zen kernels sum a product in an order that
+    /// depends on its thread count (README, "The output directory").
     static func teacherArguments(data: String, out: String, alignedSystem: Bool = true) -> [String] {
         ["teacher", "--data", data, "--ref", "smol=\(TestPaths.smolLM2)", "--aligned", "smol"]
             + (alignedSystem ? ["--aligned-system", "Answer in one short sentence."] : [])
-            + ["--lambda", "0.5,2", "--top-k", String(topK), "--out", out]
+            + ["--lambda", "0.5,2", "--top-k", String(topK), "--out", out, "--threads", "1"]
     }
 
     /// This test process's directory; made once, after removing those of earlier test

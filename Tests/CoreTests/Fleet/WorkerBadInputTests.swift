@@ -93,6 +93,11 @@ struct WorkerBadInputTests {
         #expect(served.inputIDs == rendered.ids)
         #expect(served.promptLens == [Int32(rendered.promptLength)])
 
+        // On the worker's one thread: OpenBLAS's Haswell / Zen kernels sum a product in an
+        // order that depends on its thread count.
+        let savedThreads = ComputeThreads.count
+        ComputeThreads.set(1)
+        defer { ComputeThreads.set(savedThreads) }
         let computedHere = try runner.run(job)
         #expect(served == computedHere)
         #expect(reply.value == computedHere.serialized(), "the worker's reply and this process's computation differ")

@@ -5,8 +5,7 @@ import Testing
 /// logit matrices of each sequence from `Transformer.logits`, fused by `Fusion.fuse`.
 @Suite("Teacher fusion in groups and vocabulary blocks, on SmolLM2")
 struct TeacherFusionTests {
-    /// Token ids of four sequences whose two views (1,405, 805, 305 and 105 tokens) make
-    /// three groups under `TeacherFusion.groupTokens`, the last of two sequences.
+    /// Token ids of four sequences, their two views 1,405, 805, 305 and 105 tokens.
     static func views(vocab: Int) -> (ref: [RenderedSequence], aligned: [RenderedSequence]) {
         var state: UInt64 = 7
         func ids(_ count: Int) -> [Int32] {
@@ -68,6 +67,23 @@ struct TeacherFusionTests {
 
         let (shared, _) = fusion.run(refViews: views.ref, alignedViews: views.ref, sharedView: true)
         Self.expectClose(shared, Self.expected(model, model, (views.ref, views.ref), lambdas: lambdas, topK: 8), "shared view")
+    }
+
+    /// A job's targets must not depend on how the coordinator packed its records into
+    /// jobs (resumed runs, a job split into single-record jobs after a failure).
+    @Test("A sequence's targets are bit-identical alone and packed with others")
+    func packingDoesNotChangeTheBits() throws {
+        let model = try ServedModel(name: "smol", file: try SmolLM2ModelFile.file.get())
+        let views = Self.views(vocab: model.vocabularySize)
+        let fusion = TeacherFusion(ref: model, aligned: model, lambdas: [0.5, 2.0], topK: 8)
+        let packed = fusion.run(refViews: Array(views.ref.suffix(3)), alignedViews: Array(views.aligned.suffix(3)), sharedView: false).targets
+        let alone = fusion.run(refViews: [views.ref[3]], alignedViews: [views.aligned[3]], sharedView: false).targets
+        let rows = views.ref[3].responseRows.count
+        for (p, a) in zip(packed, alone) {
+            #expect(Array(p.targetLogProbs.suffix(rows)) == a.targetLogProbs)
+            #expect(Array(p.topKLogProbs.suffix(rows * 8)) == a.topKLogProbs)
+            #expect(Array(p.topKIds.suffix(rows * 8)) == a.topKIds)
+        }
     }
 
     @Test("Two models (separate forward passes) match full-row fusion")

@@ -121,9 +121,11 @@ struct SmolLM2ThroughputTests {
     }
 }
 
-/// Teacher targets and generations must not depend on a worker's `--threads` (shards
-/// are byte-identical whatever the fleet), so the forward pass is bit-identical on 1 and
-/// 2 threads, on a sequence long enough for OpenBLAS to split its products.
+/// Teacher targets and generations should not depend on a worker's `--threads` (shards
+/// byte-identical whatever the fleet), so the forward pass is bit-identical on 1 and 2
+/// threads, on a sequence long enough for OpenBLAS to split its products - where
+/// OpenBLAS's own kernels are (SkylakeX); with its Haswell / Zen kernels, within float32
+/// rounding of each other (README, "The output directory").
 @Suite("SmolLM2-135M forward is independent of the thread count", .serialized)
 struct SmolLM2ThreadInvarianceTests {
     @Test func logitsAreBitIdenticalOnOneAndTwoThreads() throws {
@@ -138,6 +140,11 @@ struct SmolLM2ThreadInvarianceTests {
         ComputeThreads.set(2)
         let two = transformer.logits(sequences: [sequence], rows: rows)
         #expect(sequence.count == 640)
-        #expect(one == two)
+        if OpenBLASDeterminism.isThreadInvariant {
+            #expect(one == two)
+        } else {
+            let difference = zip(one[0].values, two[0].values).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(difference <= 1e-3, "logits on 1 and 2 threads differ by up to \(difference)")
+        }
     }
 }
