@@ -36,7 +36,7 @@ import Testing
 
         let embedded = try await TeacherEndToEndTests.realign(
             "embedded", TeacherEndToEndTests.teacherArguments(data: data, out: directory + "/embedded")
-                + ["--workers", "1", "--threads", "1"],
+                + ["--workers", "1"],
             in: directory)
         #expect(embedded.exitCode == 0, "\(embedded.transcript)")
 
