@@ -31,11 +31,19 @@ enum CommandRunner {
     /// `-X key=value` options (each over the one before), and `brokers` when given.
     static func kafkaConfig(brokers: String?, _ arguments: ParsedArguments) throws(UsageError) -> KafkaConfig {
         do {
-            return try KafkaConfig(bootstrapServers: brokers, passThrough: arguments.strings("property"),
-                                   files: arguments.strings("config-file"), environment: ProcessInfo.processInfo.environment)
+            let config = try KafkaConfig(bootstrapServers: brokers, passThrough: arguments.strings("property"),
+                                         files: arguments.strings("config-file"), environment: ProcessInfo.processInfo.environment)
+            // A property librdkafka refuses is the user's mistake, found before anything starts.
+            try config.validate()
+            return config
         } catch {
             throw UsageError(command: arguments.command, message: "\(error)")
         }
+    }
+
+    /// The command's `-F` and `-X` as given, for the embedded fleet it starts.
+    static func kafkaOptionArguments(_ arguments: ParsedArguments) -> KafkaOptionArguments {
+        KafkaOptionArguments(files: arguments.strings("config-file"), properties: arguments.strings("property"))
     }
 
     /// `-X` and `-F`, the Kafka options of every command that talks to a cluster.

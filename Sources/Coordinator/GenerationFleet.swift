@@ -11,13 +11,13 @@ struct GenerationFleet {
         .init("threads", short: "t", value: "N", help: "Compute threads per embedded worker (default: cores / workers)."),
         .init("request-timeout", value: "SECONDS", help: "Submit a request again after this long without any reply (default 600; 3 submissions at most). A request a dying worker leaves is redelivered by the group anyway; this covers a fleet that lost it."),
         .init("topic-prefix", value: "PREFIX", help: "Prefix of the fleet's topics (default: realign)."),
-        .init("property", short: "X", value: "KEY=VALUE", help: "A librdkafka property, passed through as kcat does.", repeatable: true),
-    ]
+    ] + CommandRunner.kafkaOptions
 
     /// The fleet settings of a command line, all checked before anything starts.
     struct Settings {
         var brokers: String?
         var kafka: KafkaConfig
+        var kafkaOptions: KafkaOptionArguments
         var topics: Topics
         var models: [(name: String, path: String)]
         var adapters: [(name: String, path: String)]
@@ -27,8 +27,10 @@ struct GenerationFleet {
 
         init(_ arguments: ParsedArguments, models: [ModelArgument]) throws(UsageError) {
             let command = arguments.command
-            brokers = arguments.string("brokers")
-            kafka = try CommandRunner.kafkaConfig(brokers: brokers, arguments)
+            kafka = try CommandRunner.kafkaConfig(brokers: arguments.string("brokers"), arguments)
+            // A cluster named only in REALIGN_KAFKA_BOOTSTRAP_SERVERS counts as --brokers.
+            brokers = kafka.bootstrapServers
+            kafkaOptions = CommandRunner.kafkaOptionArguments(arguments)
             topics = Topics(prefix: arguments.string("topic-prefix") ?? Topics.defaultPrefix)
             workers = try arguments.int("workers", in: 1...64) ?? 1
             threads = try arguments.int("threads", in: 1...1024)
@@ -73,7 +75,8 @@ struct GenerationFleet {
             let logs = FileManager.default.temporaryDirectory.appendingPathComponent("realign-\(options.clientID)").path
             let workerArguments = settings.adapters.flatMap { ["--adapter", "\($0.name)=\($0.path)"] }
             let fleet = try EmbeddedFleet(workerCount: settings.workers, models: settings.models, topics: settings.topics,
-                                          threadsPerWorker: settings.threads, logDirectory: logs, workerArguments: workerArguments)
+                                          threadsPerWorker: settings.threads, logDirectory: logs,
+                                          kafkaOptions: settings.kafkaOptions, workerArguments: workerArguments)
             embedded = fleet
             logDirectory = logs
             var fleetOptions = options

@@ -32,6 +32,8 @@ enum TeacherCommand {
         epilog: """
         Exit status: 0 done, 1 failed, 2 usage error, 3 done but some records failed \
         (listed under failures in manifest.json), 130 interrupted (continue with --resume).
+        The embedded workers inherit REALIGN_WEIGHTS (exact, the default, or quantized; see \
+        realign-worker --help).
         """)
 
     static func main(_ arguments: [String]) async -> ExitCode {
@@ -40,6 +42,9 @@ enum TeacherCommand {
             let aligned = ModelArgument(try arguments.required("aligned"))
             let lambdas = try arguments.doubles("lambda") + arguments.doubles("control")
             guard !lambdas.isEmpty else { throw UsageError(command: spec.name, message: "--lambda is required") }
+            if arguments.has("resume") && arguments.has("overwrite") {
+                throw UsageError(command: spec.name, message: "--resume continues the run in --out and --overwrite replaces it: give one")
+            }
             let topics = Topics(prefix: arguments.string("topic-prefix") ?? Topics.defaultPrefix)
             let kafka = try CommandRunner.kafkaConfig(brokers: arguments.string("brokers"), arguments)
             // A cluster named only in a -F file or REALIGN_KAFKA_BOOTSTRAP_SERVERS counts as --brokers.
@@ -79,7 +84,7 @@ enum TeacherCommand {
                 } else {
                     let fleet = try EmbeddedFleet(
                         workerCount: workers, models: models, topics: topics, partitions: partitions,
-                        threadsPerWorker: threads, logDirectory: options.outputDirectory + "/logs")
+                        threadsPerWorker: threads, logDirectory: options.outputDirectory + "/logs", kafkaOptions: CommandRunner.kafkaOptionArguments(arguments))
                     defer { fleet.shutdown() }
                     summary = try await run.run(prepared, on: fleet.teacherFleet)
                 }

@@ -21,6 +21,8 @@ let spec = CommandSpec(
     Consumes <prefix>.requests (generation, first) and <prefix>.jobs (teacher jobs) in the \
     consumer group, reads cancels from <prefix>.control, replies on each job's reply_to, \
     copies failed jobs to <prefix>.dlq, and commits a job only after its reply is acknowledged.
+    REALIGN_WEIGHTS=quantized keeps a GGUF's Q4_0/Q4_1/Q8_0 weights in their blocks (about \
+    a fifth of the memory, faster decoding); the default, exact, dequantises them to float32.
     Exit status: 0 stopped by SIGINT/SIGTERM or its parent's exit, 1 failure, 2 usage error.
     """)
 
@@ -46,6 +48,7 @@ func main() async -> ExitCode {
         do {
             config = try KafkaConfig(bootstrapServers: arguments.string("brokers"), passThrough: arguments.strings("property"),
                                      files: arguments.strings("config-file"), environment: ProcessInfo.processInfo.environment)
+            try config.validate()
         } catch {
             throw UsageError(command: spec.name, message: "\(error)")
         }

@@ -102,7 +102,8 @@ public struct CommandSpec: Sendable {
             if let inlineValue {
                 value = inlineValue
             } else {
-                guard index < arguments.count else {
+                // `--lambda --limit 3` forgot the value: say so, not "--limit is not a number".
+                guard index < arguments.count, !names(anOption: arguments[index]) else {
                     throw UsageError(command: self.name, message: "--\(option.name) needs a value (\(option.valueName!))")
                 }
                 value = arguments[index]
@@ -120,6 +121,14 @@ public struct CommandSpec: Sendable {
         }
         parsed.command = name
         return parsed
+    }
+
+    /// Whether `argument` is one of this command's long options (`--limit`, `--limit=3`).
+    /// Short ones are left out: `-0.5` is a value.
+    private func names(anOption argument: String) -> Bool {
+        guard argument.hasPrefix("--") else { return false }
+        let name = argument.dropFirst(2).prefix { $0 != "=" }
+        return options.contains { $0.name == name }
     }
 }
 
@@ -162,11 +171,17 @@ public struct ParsedArguments: Sendable {
     /// A comma-separated list of numbers (`--lambda 0.5,2`), or repeated options.
     public func doubles(_ name: String) throws(UsageError) -> [Double] {
         var result: [Double] = []
-        for text in strings(name).flatMap({ $0.split(separator: ",") }) {
-            guard let value = Double(text.trimmingCharacters(in: .whitespaces)) else {
-                throw UsageError(command: command, message: "--\(name): \(text) is not a number")
+        for list in strings(name) {
+            for text in list.split(separator: ",", omittingEmptySubsequences: false) {
+                let item = text.trimmingCharacters(in: .whitespaces)
+                guard !item.isEmpty else {
+                    throw UsageError(command: command, message: "--\(name): \(list) has an empty item")
+                }
+                guard let value = Double(item) else {
+                    throw UsageError(command: command, message: "--\(name): \(item) is not a number")
+                }
+                result.append(value)
             }
-            result.append(value)
         }
         return result
     }
@@ -174,7 +189,7 @@ public struct ParsedArguments: Sendable {
 
 /// A mistake in how a command was called; the command prints it with a pointer to
 /// `--help` and exits with status 2.
-public struct UsageError: Error, CustomStringConvertible {
+public struct UsageError: Error, Equatable, CustomStringConvertible {
     public var command: String
     public var message: String
 

@@ -8,7 +8,10 @@ public enum DatasetReader {
     /// Ids must be unique across the file.
     public static func read(path: String, limit: Int? = nil) throws(DatasetError) -> [SequenceInput] {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw DatasetError(path: path, problem: "cannot read the file")
+            var isDirectory: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+            let problem = !exists ? "no such file" : isDirectory.boolValue ? "is a directory, not a dataset file" : "cannot read the file (permissions?)"
+            throw DatasetError(path: path, problem: problem)
         }
         return try sequences(from: [UInt8](data), path: path, limit: limit)
     }

@@ -13,18 +13,24 @@ public final class EmbeddedFleet: Sendable {
     public let partitions: Int
     public let kafka: KafkaConfig
 
+    /// - Parameter kafkaOptions: the command's `-F` and `-X`, for every client of the
+    ///   fleet, the command's own and the workers'. As a worker reads its options, the
+    ///   `REALIGN_KAFKA_*` environment comes first, then the files, then the group
+    ///   timings of `workerProperties`, then the `-X` properties.
     public init(workerCount: Int, models: [(name: String, path: String)], topics: Topics, partitions: Int? = nil,
-                threadsPerWorker: Int? = nil, logDirectory: String, workerArguments: [String] = [],
-                workerEnvironment: [String: String] = [:], workerExecutable: String = WorkerProcesses.defaultExecutable()) throws {
+                threadsPerWorker: Int? = nil, logDirectory: String, kafkaOptions: KafkaOptionArguments = .init(),
+                workerArguments: [String] = [], workerEnvironment: [String: String] = [:],
+                workerExecutable: String = WorkerProcesses.defaultExecutable()) throws {
         broker = try EmbeddedBroker(brokerCount: 1)
         let partitions = partitions ?? max(4, workerCount)
         self.partitions = partitions
         try broker.createTopics(topics.fleetTopics, partitions: partitions, replicationFactor: 1)
-        kafka = KafkaConfig(bootstrapServers: broker.bootstrapServers, properties: Self.workerProperties)
+        let timings = Self.workerProperties.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        kafka = try KafkaConfig(bootstrapServers: broker.bootstrapServers, passThrough: timings + kafkaOptions.properties,
+                                files: kafkaOptions.files, environment: ProcessInfo.processInfo.environment)
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let threads = threadsPerWorker ?? max(1, cores / max(1, workerCount))
-        var extra: [String] = workerArguments + ["--topic-prefix", topics.prefix]
-        for (key, value) in Self.workerProperties.sorted(by: { $0.key < $1.key }) { extra += ["-X", "\(key)=\(value)"] }
+        let extra = workerArguments + ["--topic-prefix", topics.prefix] + timings.flatMap { ["-X", $0] } + kafkaOptions.arguments
         workers = try WorkerProcesses(count: workerCount, executable: workerExecutable, brokers: broker.bootstrapServers,
                                       models: models, threads: threads, extraArguments: extra, environment: workerEnvironment,
                                       logDirectory: logDirectory)

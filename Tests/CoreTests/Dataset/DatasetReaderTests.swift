@@ -63,8 +63,11 @@ import Testing
             #expect(throws: expected) { try Self.read(text) }
         }
         #expect(DatasetError(path: "d.jsonl", record: 3, line: 5, problem: "x").description == "d.jsonl: record 3 (line 5): x")
-        #expect(throws: DatasetError(path: "/nonexistent/file.json", problem: "cannot read the file")) {
+        #expect(throws: DatasetError(path: "/nonexistent/file.json", problem: "no such file")) {
             try DatasetReader.read(path: "/nonexistent/file.json")
+        }
+        #expect(throws: DatasetError(path: "/tmp", problem: "is a directory, not a dataset file")) {
+            try DatasetReader.read(path: "/tmp")
         }
     }
 
