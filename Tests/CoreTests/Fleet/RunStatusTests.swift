@@ -153,8 +153,8 @@ struct StatusCommandTests {
         #expect(unknown.stderr.contains("no run no-such-run on this cluster: realign.replies.no-such-run holds no run-start record"), "\(unknown.transcript)")
     }
 
-    /// Secrets given to `realign` in a -F file are not echoed when the cluster refuses
-    /// the configuration.
+    /// Secrets given to `realign` in a -F file are not echoed when librdkafka refuses
+    /// the configuration (a usage error, found before anything connects).
     @Test func aRefusedConfigurationDoesNotPrintTheSecretsBesideIt() async throws {
         let directory = try SingleWorkerFleet.temporaryDirectory("status-secret")
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -162,7 +162,7 @@ struct StatusCommandTests {
             .write(to: URL(fileURLWithPath: "\(directory)/kafka.properties"))
         let outcome = try await RealignProcess.run(["status", "--run-id", "x", "-F", "\(directory)/kafka.properties"],
                                                    outputPrefix: "\(directory)/run", timeout: .seconds(60))
-        #expect(outcome.exitCode == ExitCode.failure.rawValue, "\(outcome.transcript)")
+        #expect(outcome.exitCode == ExitCode.usage.rawValue, "\(outcome.transcript)")
         #expect(outcome.stderr.contains("invalid Kafka property 'security.protocol'"), "\(outcome.transcript)")
         #expect(!outcome.stderr.contains("hunter2") && !outcome.stdout.contains("hunter2"), "\(outcome.transcript)")
     }
