@@ -33,7 +33,8 @@ enum EvalCommand {
         reference responses per token and per sequence, and the mean and median number of \
         tokens of the greedy answers to the prompts (a final end-of-turn token counted) and \
         how many stopped at --max-tokens. Exit status: 0 done, 1 failure (unreadable model, \
-        data or teacher), 2 usage error.
+        data or teacher), 2 usage error. REALIGN_WEIGHTS=quantized loads a GGUF's quantised \
+        weights as the workers do (see realign-worker --help); the default is exact.
         """)
 
     static func main(_ arguments: [String]) async -> ExitCode {

@@ -6,7 +6,7 @@ enum StatusCommand {
     static let spec = CommandSpec(
         name: "status",
         summary: "show a teacher run's progress from the broker alone",
-        usage: "realign status --run-id ID [--brokers LIST] [-X KEY=VALUE ...] [-F FILE] [--topic-prefix P] [--json]",
+        usage: "realign status --run-id ID [--brokers LIST] [-X KEY=VALUE ...] [-F FILE] [--topic-prefix P] [--group ID] [--timeout SECONDS] [--json]",
         options: [
             .init("run-id", value: "ID", help: "The run (replies are read from <prefix>.replies.<ID>)."),
             .init("brokers", short: "b", value: "LIST", help: "Kafka bootstrap servers.", environment: "REALIGN_BROKERS"),

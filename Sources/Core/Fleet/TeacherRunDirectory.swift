@@ -69,8 +69,27 @@ public struct TeacherRunDirectory: Sendable {
             }
             for name in earlier { try manager.removeItem(atPath: path + "/" + name) }
         }
-        try manager.createDirectory(atPath: partsPath, withIntermediateDirectories: true)
+        do {
+            try manager.createDirectory(atPath: partsPath, withIntermediateDirectories: true)
+        } catch {
+            throw TeacherRunError("cannot use \(path) as the output directory: \(Self.obstacle(creating: partsPath) ?? "\(error)")")
+        }
         try write(JSONEncoder().encode(record), to: recordPath)
+    }
+
+    /// What keeps `path` from being created, in words (Foundation's error is a dump of
+    /// its user info): the nearest existing ancestor is a file, or cannot be written.
+    static func obstacle(creating path: String) -> String? {
+        var ancestor = path
+        var isDirectory: ObjCBool = false
+        while !FileManager.default.fileExists(atPath: ancestor, isDirectory: &isDirectory) {
+            let parent = (ancestor as NSString).deletingLastPathComponent
+            guard !parent.isEmpty, parent != ancestor else { return nil }
+            ancestor = parent
+        }
+        if !isDirectory.boolValue { return "\(ancestor) is a file, not a directory" }
+        if !FileManager.default.isWritableFile(atPath: ancestor) { return "\(ancestor) is not writable" }
+        return nil
     }
 
     func partFile(_ sequences: Range<Int>) -> String {

@@ -337,6 +337,9 @@ import Testing
             let index = valid.firstIndex(of: name)!
             return Array(valid[..<index] + valid[(index + 2)...])
         }
+        let truncated = directory + "/truncated.gguf"
+        try FileHandle(forReadingFrom: URL(fileURLWithPath: TestPaths.smolLM2)).readData(ofLength: 1_000_000)
+            .write(to: URL(fileURLWithPath: truncated))
         let usageErrors: [(label: String, arguments: [String], message: String)] = [
             ("missing --data", withoutOption("--data"), "--data is required"),
             ("unknown option", valid + ["--frobnicate"], "unknown option --frobnicate"),
@@ -348,18 +351,28 @@ import Testing
             ("-X unknown property", valid + ["-X", "no.such.property=1"], "invalid Kafka property 'no.such.property'"),
             ("missing model file", withoutOption("--ref") + ["--ref", "smol=" + directory + "/no-such-model.gguf"],
              "model smol: no file or directory at \(directory)/no-such-model.gguf"),
+            // Found before the fleet starts and before --out is claimed.
+            ("truncated model file", withoutOption("--ref") + ["--ref", "smol=" + truncated],
+             "model smol: \(truncated): "),
         ]
         for (label, arguments, message) in usageErrors {
             let outcome = try await Self.realign(label, arguments, in: directory, timeout: .seconds(60))
             #expect(outcome.exitCode == 2, "\(label): \(outcome.transcript)")
             #expect(outcome.stderr.contains(message), "\(label): \(outcome.transcript)")
         }
+        #expect(!FileManager.default.fileExists(atPath: directory + "/out"), "a usage error claimed --out")
         // A weight precision the workers would refuse is found before any of them starts.
         let badWeights = try await Self.realign("REALIGN_WEIGHTS=bogus", valid, in: directory,
                                                 environment: [WeightPrecision.environmentVariable: "bogus"], timeout: .seconds(60))
         #expect(badWeights.exitCode == 2, "\(badWeights.transcript)")
         #expect(badWeights.stderr.contains("bogus is not a weight precision (exact, quantized or quantised)"), "\(badWeights.transcript)")
         #expect(!badWeights.stderr.contains("worker"), "\(badWeights.transcript)")
+
+        let outIsAFile = try await Self.realign("--out names a file", withoutOption("--out") + ["--out", data],
+                                                in: directory, timeout: .seconds(60))
+        #expect(outIsAFile.exitCode == 1, "\(outIsAFile.transcript)")
+        #expect(outIsAFile.stderr.contains("cannot use \(data) as the output directory: \(data) is a file, not a directory"),
+                "\(outIsAFile.transcript)")
 
         let missingFile = directory + "/no-such-data.json"
         let missing = try await Self.realign("nonexistent data file", withoutOption("--data") + ["--data", missingFile],
