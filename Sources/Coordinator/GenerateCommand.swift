@@ -34,8 +34,7 @@ enum GenerateCommand {
         epilog: """
         Exit status: 0 done, 1 failed, 2 usage error, 3 done but some records failed (their \
         lines in --out hold an error), 130 interrupted.
-        The embedded workers inherit REALIGN_WEIGHTS (exact, the default, or quantized; see \
-        realign-worker --help).
+        \(WeightPrecision.embeddedWorkersHelp)
         """)
 
     static func main(_ arguments: [String]) async -> ExitCode {

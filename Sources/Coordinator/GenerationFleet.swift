@@ -11,7 +11,7 @@ struct GenerationFleet {
         .init("threads", short: "t", value: "N", help: "Compute threads per embedded worker (default: cores / workers)."),
         .init("request-timeout", value: "SECONDS", help: "Submit a request again after this long without any reply (default 600; 3 submissions at most). A request a dying worker leaves is redelivered by the group anyway; this covers a fleet that lost it."),
         .init("topic-prefix", value: "PREFIX", help: "Prefix of the fleet's topics (default: realign)."),
-    ] + CommandRunner.kafkaOptions
+    ] + KafkaCommandLine.options
 
     /// The fleet settings of a command line, all checked before anything starts.
     struct Settings {
@@ -27,10 +27,10 @@ struct GenerationFleet {
 
         init(_ arguments: ParsedArguments, models: [ModelArgument]) throws(UsageError) {
             let command = arguments.command
-            kafka = try CommandRunner.kafkaConfig(brokers: arguments.string("brokers"), arguments)
+            kafka = try KafkaCommandLine.config(brokers: arguments.string("brokers"), arguments)
             // A cluster named only in REALIGN_KAFKA_BOOTSTRAP_SERVERS counts as --brokers.
             brokers = kafka.bootstrapServers
-            kafkaOptions = CommandRunner.kafkaOptionArguments(arguments)
+            kafkaOptions = KafkaCommandLine.optionArguments(arguments)
             topics = Topics(prefix: arguments.string("topic-prefix") ?? Topics.defaultPrefix)
             workers = try arguments.int("workers", in: 1...64) ?? 1
             threads = try arguments.int("threads", in: 1...1024)

@@ -19,8 +19,7 @@ enum ServeCommand {
         Prints `listening on http://HOST:PORT` once it accepts requests. Request bodies take \
         OpenAI's fields plus `control` (alias `lambda`), `mode`, `top_k`, `min_p`, and `ref`/`aligned` \
         for dera. Exit status: 0 stopped by SIGINT/SIGTERM, 1 failed (e.g. every worker exited), 2 usage error.
-        The embedded workers inherit REALIGN_WEIGHTS (exact, the default, or quantized; see \
-        realign-worker --help).
+        \(WeightPrecision.embeddedWorkersHelp)
         """)
 
     static func main(_ arguments: [String]) async -> ExitCode {

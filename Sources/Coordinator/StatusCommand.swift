@@ -14,7 +14,7 @@ enum StatusCommand {
             .init("group", short: "G", value: "ID", help: "Worker group whose lag on the job topic is shown (default: <prefix>-workers)."),
             .init("timeout", value: "SECONDS", help: "Give up reading after this long (default 30)."),
             .init("json", help: "Print one JSON object instead of text."),
-        ] + CommandRunner.kafkaOptions,
+        ] + KafkaCommandLine.options,
         epilog: """
         Reads the run's reply topic from its start (the coordinator's run-start and \
         sequence-failed records and the workers' replies) and the worker group's offsets.
@@ -26,7 +26,7 @@ enum StatusCommand {
         await CommandRunner.run(spec, arguments) { arguments in
             let runID = try arguments.required("run-id")
             let topics = Topics(prefix: arguments.string("topic-prefix") ?? Topics.defaultPrefix)
-            let kafka = try CommandRunner.kafkaConfig(brokers: arguments.string("brokers"), arguments)
+            let kafka = try KafkaCommandLine.config(brokers: arguments.string("brokers"), arguments)
             guard kafka.bootstrapServers != nil else {
                 throw UsageError(command: spec.name, message: "--brokers is required (or bootstrap.servers in a -F file or REALIGN_KAFKA_BOOTSTRAP_SERVERS)")
             }

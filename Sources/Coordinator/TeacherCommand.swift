@@ -28,12 +28,11 @@ enum TeacherCommand {
             .init("overwrite", help: "Replace an earlier run in --out."),
             .init("job-timeout", value: "SECONDS", help: "Submit unanswered jobs again after this long without any reply (default 120)."),
             .init("topic-prefix", value: "PREFIX", help: "Prefix of the fleet's topics (default: realign)."),
-        ] + CommandRunner.kafkaOptions,
+        ] + KafkaCommandLine.options,
         epilog: """
         Exit status: 0 done, 1 failed, 2 usage error, 3 done but some records failed \
         (listed under failures in manifest.json), 130 interrupted (continue with --resume).
-        The embedded workers inherit REALIGN_WEIGHTS (exact, the default, or quantized; see \
-        realign-worker --help).
+        \(WeightPrecision.embeddedWorkersHelp)
         """)
 
     static func main(_ arguments: [String]) async -> ExitCode {
@@ -46,7 +45,7 @@ enum TeacherCommand {
                 throw UsageError(command: spec.name, message: "--resume continues the run in --out and --overwrite replaces it: give one")
             }
             let topics = Topics(prefix: arguments.string("topic-prefix") ?? Topics.defaultPrefix)
-            let kafka = try CommandRunner.kafkaConfig(brokers: arguments.string("brokers"), arguments)
+            let kafka = try KafkaCommandLine.config(brokers: arguments.string("brokers"), arguments)
             // A cluster named only in a -F file or REALIGN_KAFKA_BOOTSTRAP_SERVERS counts as --brokers.
             let brokers = kafka.bootstrapServers
             let options = TeacherRun.Options(
@@ -84,7 +83,7 @@ enum TeacherCommand {
                 } else {
                     let fleet = try EmbeddedFleet(
                         workerCount: workers, models: models, topics: topics, partitions: partitions,
-                        threadsPerWorker: threads, logDirectory: options.outputDirectory + "/logs", kafkaOptions: CommandRunner.kafkaOptionArguments(arguments))
+                        threadsPerWorker: threads, logDirectory: options.outputDirectory + "/logs", kafkaOptions: KafkaCommandLine.optionArguments(arguments))
                     defer { fleet.shutdown() }
                     summary = try await run.run(prepared, on: fleet.teacherFleet)
                 }

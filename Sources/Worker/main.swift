@@ -14,9 +14,7 @@ let spec = CommandSpec(
         .init("threads", short: "t", value: "N", help: "Compute threads, OpenBLAS included (default: all cores).", environment: "REALIGN_THREADS"),
         .init("metrics-port", value: "PORT", help: "Serve /metrics (Prometheus), /healthz and /readyz on this port.", environment: "REALIGN_METRICS_PORT"),
         .init("parent-pid", value: "PID", help: "Exit when this process is no longer the parent (set by the coordinator)."),
-        .init("property", short: "X", value: "KEY=VALUE", help: "A librdkafka property, passed through as kcat does (over -F and the environment).", repeatable: true),
-        .init("config-file", short: "F", value: "FILE", help: "librdkafka properties, one key=value a line, # comments (as kcat -F); over REALIGN_KAFKA_* variables.", repeatable: true),
-    ],
+    ] + KafkaCommandLine.options,
     epilog: """
     Consumes <prefix>.requests (generation, first) and <prefix>.jobs (teacher jobs) in the \
     consumer group, reads cancels from <prefix>.control, replies on each job's reply_to, \
@@ -44,14 +42,7 @@ func main() async -> ExitCode {
         let threads = try arguments.int("threads", in: 1...1024) ?? ProcessInfo.processInfo.activeProcessorCount
         let parentPID = try arguments.int("parent-pid").map(Int32.init)
         let topics = Topics(prefix: arguments.string("topic-prefix") ?? Topics.defaultPrefix)
-        var config: KafkaConfig
-        do {
-            config = try KafkaConfig(bootstrapServers: arguments.string("brokers"), passThrough: arguments.strings("property"),
-                                     files: arguments.strings("config-file"), environment: ProcessInfo.processInfo.environment)
-            try config.validate()
-        } catch {
-            throw UsageError(command: spec.name, message: "\(error)")
-        }
+        var config = try KafkaCommandLine.config(brokers: arguments.string("brokers"), arguments)
         // The cluster may also come from a -F file or REALIGN_KAFKA_BOOTSTRAP_SERVERS.
         guard config.bootstrapServers != nil else {
             throw UsageError(command: spec.name, message: "--brokers is required (or bootstrap.servers in a -F file or REALIGN_KAFKA_BOOTSTRAP_SERVERS)")

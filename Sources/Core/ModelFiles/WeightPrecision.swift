@@ -16,6 +16,10 @@ public enum WeightPrecision: String, Sendable, Equatable, CaseIterable {
     /// or `quantized` (also spelt `quantised`, as the README's prose spells it).
     public static let environmentVariable = "REALIGN_WEIGHTS"
 
+    /// What the `--help` of a command that starts an embedded fleet says of it.
+    public static let embeddedWorkersHelp =
+        "The embedded workers inherit REALIGN_WEIGHTS (exact, the default, or quantized; see realign-worker --help)."
+
     /// The precision a `REALIGN_WEIGHTS` value names: a raw value or the British
     /// spelling `quantised`; nil for anything else.
     public init?(name: String) {
